@@ -1,0 +1,80 @@
+// bourse: the process entry point. Reads the options (exiting 2 on a bad one, before anything is written),
+// sets up logging and the shutdown signals, and hands over to VenueProcess. Main thread.
+#include "log.h"
+#include "options.h"
+#include "shutdown_signals.h"
+#include "venue_process.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QProcessEnvironment>
+#include <QStandardPaths>
+
+#include <cstdio>
+
+namespace {
+
+constexpr int kExitBadUsage = 2;
+constexpr int kExitFailure = 1;
+
+void printLine(FILE *stream, const QString &text)
+{
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stream);
+    std::fputc('\n', stream);
+    std::fflush(stream);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    using namespace bourse::app;
+
+    // No organization name: on Linux QStandardPaths would put it between ~/.local/share and "bourse",
+    // and the documented data dir is ~/.local/share/bourse.
+    QCoreApplication::setApplicationName(QStringLiteral("bourse"));
+    QCoreApplication::setApplicationVersion(bourseVersion());
+    // The desktop window is a later issue: until then no Qt Gui, so QCoreApplication.
+    QCoreApplication app(argc, argv);
+
+    const QString defaultDataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    OptionsInput input;
+    input.arguments = QCoreApplication::arguments().mid(1);
+    input.environment = QProcessEnvironment::systemEnvironment();
+    input.defaultDataDir = defaultDataDir;
+    input.workingDirectory = QDir::currentPath();
+    const bourse::Expected<Invocation, QString> invocation = parseOptions(input);
+    if (!invocation) {
+        printLine(stderr, QStringLiteral("bourse: ") + invocation.error());
+        return kExitBadUsage;
+    }
+    switch (invocation->action) {
+    case Invocation::Action::Help: std::fputs(usageText(defaultDataDir).toUtf8().constData(), stdout); return 0;
+    case Invocation::Action::Version: printLine(stdout, versionText()); return 0;
+    case Invocation::Action::Run: break;
+    }
+    const Options &options = invocation->options;
+
+    // Every option has validated; from here on bourse may write.
+    if (const std::optional<QString> error = createDataDir(options.dataDir)) {
+        printLine(stderr, QStringLiteral("bourse: data dir: ") + *error);
+        return kExitBadUsage;
+    }
+    installLogHandler(options.logFormat, options.logLevel);
+
+    ShutdownSignals shutdownSignals;
+    if (const std::optional<QString> error = shutdownSignals.install()) {
+        logError(lcApp(), *error);
+        return kExitFailure;
+    }
+    VenueProcess venue(options);
+    QObject::connect(&shutdownSignals, &ShutdownSignals::shutdownRequested, &venue,
+                     [&venue](int signalNumber) { venue.shutdown(signalName(signalNumber)); });
+    // Queued: finished() may come before exec() has started the loop, and exit() would then be lost.
+    QObject::connect(
+        &venue, &VenueProcess::finished, &app, [](int exitCode) { QCoreApplication::exit(exitCode); },
+        Qt::QueuedConnection);
+    venue.start();
+    return QCoreApplication::exec();
+}

@@ -1,0 +1,71 @@
+// Options: everything `bourse` is told at start-up (spec/API.md §1), resolved from the command line, the
+// environment, the config file and the defaults, in that order of precedence, and validated as a whole
+// before the process writes anything. A bad value is one line naming its source and the problem.
+// Main thread, at start-up.
+#pragma once
+
+#include "database_url.h"
+#include "expected.h"
+#include "log.h"
+
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+
+namespace bourse::app {
+
+// The address the HTTP API listens on. `host` is an IPv4 or IPv6 address (without brackets) or
+// "localhost"; names that would need a resolver are refused, since a listener binds an address.
+struct ListenAddress
+{
+    QString host;
+    std::uint16_t port = 0;
+
+    static Expected<ListenAddress, QString> parse(QStringView text);
+    QString toString() const; // "127.0.0.1:8080", "[::1]:8080"
+
+    friend bool operator==(const ListenAddress &, const ListenAddress &) = default;
+};
+
+struct Options
+{
+    ListenAddress listen{QStringLiteral("127.0.0.1"), 8080};
+    QString dataDir;           // absolute, cleaned
+    sql::DatabaseUrl database; // a SQLite path is made absolute
+    QString configFile;        // the file that was read; empty when there was none
+    bool headless = false;     // --headless, or no display to open a window on
+    bool headlessRequested = false;
+    LogFormat logFormat = LogFormat::Text;
+    LogLevel logLevel = LogLevel::Info;
+};
+
+// The world the parser reads, passed in so that tests can make their own.
+struct OptionsInput
+{
+    QStringList arguments; // without the program name
+    QProcessEnvironment environment;
+    QString defaultDataDir;   // the platform's app data dir
+    QString workingDirectory; // relative paths are relative to this
+};
+
+struct Invocation
+{
+    enum class Action : std::uint8_t { Run, Help, Version };
+
+    Action action = Action::Run;
+    Options options; // for Run only
+};
+
+// The error has no "bourse: " prefix, e.g. `--listen: port must be 1-65535, got "99999"`.
+Expected<Invocation, QString> parseOptions(const OptionsInput &input);
+
+// What --help prints; `defaultDataDir` is shown as the data dir's default.
+QString usageText(const QString &defaultDataDir);
+// The version of this build, from the CMake project: "0.1.0".
+QString bourseVersion();
+// What --version prints, without the newline: "bourse 0.1.0".
+QString versionText();
+
+} // namespace bourse::app

@@ -1,0 +1,151 @@
+#include "venue_process.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QFuture>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <sys/stat.h>
+
+namespace bourse::app {
+
+namespace {
+
+TimeNs now()
+{
+    using namespace std::chrono;
+    return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+AddInstrument instrument(std::string_view symbol, std::string_view base, std::string_view quote, std::string_view tick,
+                         std::string_view lot, std::string_view minimum)
+{
+    // The literals below are valid decimals; valueOr keeps a typo from being undefined behaviour, and the
+    // engine then refuses the zero with a clear reason at start-up.
+    return AddInstrument{Symbol(symbol),
+                         AssetCode(base),
+                         AssetCode(quote),
+                         Decimal::parse(tick).valueOr(Decimal()),
+                         Decimal::parse(lot).valueOr(Decimal()),
+                         Decimal::parse(minimum).valueOr(Decimal())};
+}
+
+} // namespace
+
+std::vector<AddInstrument> defaultInstruments()
+{
+    return {
+        instrument("BTC-USD", "BTC", "USD", "0.01", "0.0001", "0.0001"),
+        instrument("ETH-USD", "ETH", "USD", "0.01", "0.001", "0.001"),
+        instrument("XAU-USD", "XAU", "USD", "0.01", "0.01", "0.01"),
+    };
+}
+
+std::optional<QString> createDataDir(const QString &path)
+{
+    if (QFileInfo(path).isDir())
+        return std::nullopt;
+    const QString parent = QFileInfo(path).absolutePath();
+    if (!QDir().mkpath(parent))
+        return QStringLiteral("cannot create \"%1\"").arg(parent);
+    if (::mkdir(QFile::encodeName(path).constData(), S_IRWXU) != 0 && !(errno == EEXIST && QFileInfo(path).isDir()))
+        return QStringLiteral("cannot create \"%1\": %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+    return std::nullopt;
+}
+
+VenueProcess::VenueProcess(Options options, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+{}
+
+VenueProcess::~VenueProcess()
+{
+    m_engine.stop();
+}
+
+void VenueProcess::start()
+{
+    logInfo(lcApp(), "bourse starting",
+            {{"version", bourseVersion()},
+             {"pid", QCoreApplication::applicationPid()},
+             {"data_dir", m_options.dataDir},
+             {"database", m_options.database.toString()},
+             {"config", m_options.configFile.isEmpty() ? QStringLiteral("none") : m_options.configFile},
+             {"listen", m_options.listen.toString()},
+             {"log_level", logLevelName(m_options.logLevel)}});
+    if (!m_options.headless) {
+        logWarning(lcApp(), "the desktop window is not built yet; running headless");
+    } else if (!m_options.headlessRequested) {
+        logInfo(lcApp(), "no display (DISPLAY and WAYLAND_DISPLAY are unset); running headless");
+    }
+    logWarning(lcApp(), "storage is not built yet: the venue lives in memory and is gone when bourse exits",
+               {{"database", m_options.database.toString()}});
+
+    m_engine.start();
+    QList<QFuture<EngineReply>> futures;
+    for (const AddInstrument &add : defaultInstruments())
+        futures.append(m_engine.submit(Command{now(), add}));
+    QtFuture::whenAll(futures.begin(), futures.end()).then(this, [this](const QList<QFuture<EngineReply>> &done) {
+        QList<EngineReply> replies;
+        for (const QFuture<EngineReply> &future : done)
+            replies.append(future.result());
+        onSeeded(replies);
+    });
+}
+
+void VenueProcess::onSeeded(const QList<EngineReply> &replies)
+{
+    if (m_finishing)
+        return;
+    int added = 0;
+    for (const EngineReply &reply : replies) {
+        if (reply.status != EngineReply::Status::Applied) {
+            logError(lcApp(), "the engine stopped before it could add the default instruments");
+            finish(1);
+            return;
+        }
+        if (!reply.result.ok()) {
+            logError(lcApp(), "the engine refused a default instrument", {{"reason", rejectName(reply.result.reason)}});
+            finish(1);
+            return;
+        }
+        for (const Event &event : reply.events) {
+            const auto *addedEvent = std::get_if<InstrumentAdded>(&event.body);
+            if (!addedEvent)
+                continue;
+            ++added;
+            logInfo(lcApp(), "instrument added",
+                    {{"id", addedEvent->instrument},
+                     {"symbol", addedEvent->symbol.view()},
+                     {"base", addedEvent->base.view()},
+                     {"quote", addedEvent->quote.view()},
+                     {"tick_size", addedEvent->tickSize},
+                     {"lot_size", addedEvent->lotSize},
+                     {"min_quantity", addedEvent->minQuantity}});
+        }
+    }
+    logInfo(lcApp(), "engine running; this build does not serve the HTTP API yet",
+            {{"instruments", added}, {"listen", m_options.listen.toString()}, {"storage", "memory"}});
+}
+
+void VenueProcess::shutdown(const QString &reason)
+{
+    if (m_finishing)
+        return;
+    logInfo(lcApp(), "shutting down", {{"reason", reason}});
+    finish(0);
+}
+
+void VenueProcess::finish(int exitCode)
+{
+    m_finishing = true;
+    m_engine.stop();
+    logInfo(lcApp(), "stopped", {{"exit_code", exitCode}});
+    emit finished(exitCode);
+}
+
+} // namespace bourse::app

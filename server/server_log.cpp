@@ -1,0 +1,7 @@
+#include "server_log.h"
+
+namespace bourse::server {
+
+Q_LOGGING_CATEGORY(lcServer, "bourse.server")
+
+} // namespace bourse::server

@@ -1,0 +1,7 @@
+#include "sql_log.h"
+
+namespace bourse::sql {
+
+Q_LOGGING_CATEGORY(lcSql, "bourse.sql")
+
+} // namespace bourse::sql

@@ -1,0 +1,384 @@
+// Tests of the built `bourse` binary, run as a process: --help and --version; every kind of bad input exits
+// 2 with exactly one line on stderr and writes nothing; a valid run starts the engine, logs it, does not
+// listen on its port, and exits 0 well within 10 s of SIGTERM or SIGINT. HOME and XDG_DATA_HOME point
+// into a temporary directory, so the user's own data dir is never touched.
+#include <QDir>
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <memory>
+#include <sys/stat.h>
+
+namespace {
+
+constexpr int kTimeoutMs = 10'000;
+
+// A running (or finished) bourse, with everything it wrote to stderr so far.
+class Bourse final
+{
+public:
+    Bourse(const QProcessEnvironment &environment, const QStringList &arguments)
+    {
+        m_process.setProgram(QStringLiteral(BOURSE_BINARY));
+        m_process.setArguments(arguments);
+        m_process.setProcessEnvironment(environment);
+        QObject::connect(&m_process, &QProcess::readyReadStandardError,
+                         [this] { m_stderr += m_process.readAllStandardError(); });
+        QObject::connect(&m_process, &QProcess::readyReadStandardOutput,
+                         [this] { m_stdout += m_process.readAllStandardOutput(); });
+        m_process.start();
+    }
+    ~Bourse()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(kTimeoutMs);
+        }
+    }
+
+    QProcess &process() { return m_process; }
+    QByteArray standardError()
+    {
+        m_stderr += m_process.readAllStandardError();
+        return m_stderr;
+    }
+    QByteArray standardOutput()
+    {
+        m_stdout += m_process.readAllStandardOutput();
+        return m_stdout;
+    }
+    QByteArrayList errorLines()
+    {
+        QByteArrayList lines = standardError().split('\n');
+        if (!lines.isEmpty() && lines.constLast().isEmpty())
+            lines.removeLast();
+        return lines;
+    }
+    void signal(int signalNumber) { ::kill(static_cast<pid_t>(m_process.processId()), signalNumber); }
+
+private:
+    QProcess m_process;
+    QByteArray m_stderr;
+    QByteArray m_stdout;
+};
+
+quint16 freePort()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return server.serverPort(); // closed again when `server` goes; nothing else should take it meanwhile
+}
+
+int modeOf(const QString &path)
+{
+    struct stat info;
+    if (::stat(QFile::encodeName(path).constData(), &info) != 0)
+        return -1;
+    return static_cast<int>(info.st_mode & 07777);
+}
+
+} // namespace
+
+class tst_Cli final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+
+    void help();
+    void version();
+    void badInput_data();
+    void badInput();
+    void runsUntilSignalled_data();
+    void runsUntilSignalled();
+    void defaultDataDir();
+    void configFileInTheDataDir();
+    void displayWithoutHeadless();
+    void logLevelFilters();
+
+private:
+    QString expand(QString text) const { return text.replace(QStringLiteral("$TMP"), m_dir->path()); }
+    QProcessEnvironment environment(const QStringList &extra = {}) const;
+    QStringList tree() const;
+    void waitForLine(Bourse &bourse, const QByteArray &text);
+    void stop(Bourse &bourse, int signalNumber);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+QProcessEnvironment tst_Cli::environment(const QStringList &extra) const
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &name : env.keys()) {
+        if (name.startsWith(u"BOURSE_") || name == u"DISPLAY" || name == u"WAYLAND_DISPLAY"
+            || name == u"QT_LOGGING_RULES") {
+            env.remove(name);
+        }
+    }
+    env.insert(QStringLiteral("HOME"), m_dir->filePath(QStringLiteral("home")));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir->filePath(QStringLiteral("xdg")));
+    for (const QString &entry : extra) {
+        const qsizetype equals = entry.indexOf(u'=');
+        env.insert(entry.left(equals), expand(entry.mid(equals + 1)));
+    }
+    return env;
+}
+
+QStringList tst_Cli::tree() const
+{
+    QStringList paths;
+    QDirIterator it(m_dir->path(), QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        paths.append(it.next());
+    paths.sort();
+    return paths;
+}
+
+void tst_Cli::waitForLine(Bourse &bourse, const QByteArray &text)
+{
+    QTRY_VERIFY2_WITH_TIMEOUT(bourse.standardError().contains(text), bourse.standardError().constData(), kTimeoutMs);
+}
+
+void tst_Cli::stop(Bourse &bourse, int signalNumber)
+{
+    QElapsedTimer timer;
+    timer.start();
+    bourse.signal(signalNumber);
+    QTRY_COMPARE_WITH_TIMEOUT(bourse.process().state(), QProcess::NotRunning, kTimeoutMs);
+    QVERIFY(timer.elapsed() < kTimeoutMs);
+    QCOMPARE(bourse.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(bourse.process().exitCode(), 0);
+    QVERIFY(bourse.standardError().contains("shutting down"));
+    QVERIFY(bourse.standardOutput().isEmpty());
+}
+
+void tst_Cli::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    QVERIFY(QDir(m_dir->path()).mkdir(QStringLiteral("home")));
+}
+
+void tst_Cli::help()
+{
+    const QStringList before = tree();
+    Bourse bourse(environment(), {QStringLiteral("--help")});
+    QVERIFY(bourse.process().waitForFinished(kTimeoutMs));
+    QCOMPARE(bourse.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(bourse.process().exitCode(), 0);
+    const QByteArray out = bourse.standardOutput();
+    QVERIFY2(out.startsWith("Usage: bourse [options]\n"), out.constData());
+    // The default data dir shown is the real one, from XDG_DATA_HOME.
+    QVERIFY(out.contains(expand(QStringLiteral("$TMP/xdg/bourse")).toUtf8()));
+    QCOMPARE(bourse.standardError(), QByteArray());
+    QCOMPARE(tree(), before);
+}
+
+void tst_Cli::version()
+{
+    const QStringList before = tree();
+    Bourse bourse(environment(), {QStringLiteral("--version")});
+    QVERIFY(bourse.process().waitForFinished(kTimeoutMs));
+    QCOMPARE(bourse.process().exitCode(), 0);
+    QCOMPARE(bourse.standardOutput(), QByteArray("bourse " BOURSE_TEST_VERSION "\n"));
+    QCOMPARE(bourse.standardError(), QByteArray());
+    QCOMPARE(tree(), before);
+}
+
+void tst_Cli::badInput_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QStringList>("environment");
+    QTest::addColumn<QString>("configFile"); // content of $TMP/c.toml when not empty
+    QTest::addColumn<QString>("error");
+
+    const QStringList none;
+    QTest::newRow("unknown option") << QStringList{"--bogus"} << none << ""
+                                    << "bourse: --bogus: unknown option (see bourse --help)";
+    QTest::newRow("port out of range") << QStringList{"--listen", "127.0.0.1:99999"} << none << ""
+                                       << "bourse: --listen: port must be 1-65535, got \"99999\"";
+    QTest::newRow("IPv6 without brackets") << QStringList{"--listen=::1:8080"} << none << ""
+                                           << "bourse: --listen: IPv6 addresses go in brackets, e.g. [::1]:8080, "
+                                              "got \"::1:8080\"";
+    QTest::newRow("missing value") << QStringList{"--data-dir"} << none << ""
+                                   << "bourse: --data-dir: needs a value";
+    QTest::newRow("positional argument")
+        << QStringList{"serve"} << none << ""
+        << "bourse: unexpected argument \"serve\" (bourse takes only options; see bourse --help)";
+    QTest::newRow("flag with a value") << QStringList{"--headless=1"} << none << ""
+                                       << "bourse: --headless: takes no value";
+    QTest::newRow("bad log format") << QStringList{"--log-format", "xml"} << none << ""
+                                    << "bourse: --log-format: expected text or json, got \"xml\"";
+    QTest::newRow("bad env value") << none << QStringList{"BOURSE_LOG_LEVEL=loud"} << ""
+                                   << "bourse: BOURSE_LOG_LEVEL: expected debug, info, warning or error, got \"loud\"";
+    QTest::newRow("bad database URL") << QStringList{"--database-url", "postgresql://u:secret@db:0/x"} << none << ""
+                                      << "bourse: --database-url: port must be 1-65535, got \"0\"";
+    QTest::newRow("missing --config")
+        << QStringList{"--config", "$TMP/missing.toml"} << none << ""
+        << "bourse: --config: cannot read \"$TMP/missing.toml\": No such file or directory";
+    QTest::newRow("unknown key in the config")
+        << QStringList{"--config", "$TMP/c.toml"} << none << "log_level = \"info\"\nlisen = \"x\"\n"
+        << "bourse: $TMP/c.toml:2: lisen: unknown key";
+    QTest::newRow("data dir cannot be created") << QStringList{"--data-dir", "$TMP/c.toml/data"} << none << "x = 1"
+                                                << "bourse: data dir: cannot create \"$TMP/c.toml\"";
+    QTest::newRow("data dir is a file") << QStringList{"--data-dir", "$TMP/c.toml"} << none << "x = 1"
+                                        << "bourse: --data-dir: \"$TMP/c.toml\" exists and is not a directory";
+}
+
+void tst_Cli::badInput()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QStringList, environment);
+    QFETCH(QString, configFile);
+    QFETCH(QString, error);
+
+    if (!configFile.isEmpty()) {
+        QFile file(m_dir->filePath(QStringLiteral("c.toml")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(configFile.toUtf8());
+    }
+    // Every row names a data dir of its own unless it is about --data-dir, so that "nothing written"
+    // covers the default and the named one alike.
+    QStringList args;
+    for (const QString &argument : arguments)
+        args.append(expand(argument));
+    if (!arguments.contains(QStringLiteral("--data-dir")))
+        args << QStringLiteral("--data-dir") << m_dir->filePath(QStringLiteral("data"));
+    const QStringList before = tree();
+
+    Bourse bourse(this->environment(environment), args);
+    QVERIFY(bourse.process().waitForFinished(kTimeoutMs));
+    QCOMPARE(bourse.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(bourse.process().exitCode(), 2);
+    QCOMPARE(QString::fromUtf8(bourse.standardError()), expand(error) + u'\n');
+    QCOMPARE(bourse.standardOutput(), QByteArray());
+    QCOMPARE(tree(), before);
+    QVERIFY(!bourse.standardError().contains("secret"));
+}
+
+void tst_Cli::runsUntilSignalled_data()
+{
+    QTest::addColumn<int>("signalNumber");
+    QTest::addColumn<QString>("format");
+
+    QTest::newRow("SIGTERM, text log") << int(SIGTERM) << "text";
+    QTest::newRow("SIGINT, text log") << int(SIGINT) << "text";
+    QTest::newRow("SIGTERM, JSON log") << int(SIGTERM) << "json";
+}
+
+void tst_Cli::runsUntilSignalled()
+{
+    QFETCH(int, signalNumber);
+    QFETCH(QString, format);
+
+    const quint16 port = freePort();
+    QVERIFY(port != 0);
+    const QString dataDir = m_dir->filePath(QStringLiteral("data"));
+    Bourse bourse(environment(),
+                  {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--listen"),
+                   QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("--log-format"), format});
+    waitForLine(bourse, "engine running");
+
+    QCOMPARE(modeOf(dataDir), 0700);
+    const QByteArray log = bourse.standardError();
+    for (const char *symbol : {"BTC-USD", "ETH-USD", "XAU-USD"})
+        QVERIFY2(log.contains(symbol), symbol);
+    QVERIFY(log.contains("the HTTP API"));
+    QVERIFY(log.contains(QStringLiteral("127.0.0.1:%1").arg(port).toUtf8()));
+
+    // It must not pretend to serve: nothing listens on the port.
+    QTcpSocket socket;
+    QSignalSpy errors(&socket, &QTcpSocket::errorOccurred);
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, kTimeoutMs);
+    QCOMPARE(socket.error(), QAbstractSocket::ConnectionRefusedError);
+
+    stop(bourse, signalNumber);
+    const QByteArrayList lines = bourse.errorLines();
+    QVERIFY(lines.size() >= 7);
+    static const QRegularExpression kTextLine(
+        QStringLiteral("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (debug|info |warning|error|fatal) "
+                       "[a-z.]+  \\S"));
+    for (const QByteArray &line : lines) {
+        if (format == u"json") {
+            QJsonParseError error;
+            const QJsonDocument document = QJsonDocument::fromJson(line, &error);
+            QVERIFY2(error.error == QJsonParseError::NoError && document.isObject(), line.constData());
+            for (const char *key : {"ts", "level", "category", "msg"})
+                QVERIFY2(document.object().contains(QLatin1StringView(key)), line.constData());
+        } else {
+            QVERIFY2(kTextLine.match(QString::fromUtf8(line)).hasMatch(), line.constData());
+        }
+    }
+    const QByteArray signalName = signalNumber == SIGINT ? "SIGINT" : "SIGTERM";
+    QVERIFY(bourse.standardError().contains(signalName));
+}
+
+void tst_Cli::defaultDataDir()
+{
+    Bourse bourse(environment(), {QStringLiteral("--headless"), QStringLiteral("--listen"),
+                                  QStringLiteral("127.0.0.1:%1").arg(freePort())});
+    waitForLine(bourse, "engine running");
+    const QString dataDir = m_dir->filePath(QStringLiteral("xdg/bourse"));
+    QCOMPARE(modeOf(dataDir), 0700);
+    QVERIFY(bourse.standardError().contains(("data_dir=" + dataDir).toUtf8()));
+    stop(bourse, SIGTERM);
+}
+
+void tst_Cli::configFileInTheDataDir()
+{
+    const quint16 port = freePort();
+    const QString dataDir = m_dir->filePath(QStringLiteral("data"));
+    QVERIFY(QDir().mkpath(dataDir));
+    QFile config(dataDir + QStringLiteral("/bourse.toml"));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(QStringLiteral("# test\nlog_format = \"json\"\nlisten = \"127.0.0.1:%1\"\n").arg(port).toUtf8());
+    config.close();
+
+    Bourse bourse(environment(), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir});
+    waitForLine(bourse, "engine running");
+    const QJsonObject first = QJsonDocument::fromJson(bourse.errorLines().constFirst()).object();
+    QCOMPARE(first.value(QStringLiteral("msg")).toString(), QStringLiteral("bourse starting"));
+    QCOMPARE(first.value(QStringLiteral("config")).toString(), config.fileName());
+    QCOMPARE(first.value(QStringLiteral("listen")).toString(), QStringLiteral("127.0.0.1:%1").arg(port));
+    stop(bourse, SIGTERM);
+}
+
+void tst_Cli::displayWithoutHeadless()
+{
+    Bourse bourse(environment({QStringLiteral("DISPLAY=:99")}),
+                  {QStringLiteral("--data-dir"), m_dir->filePath(QStringLiteral("data")), QStringLiteral("--listen"),
+                   QStringLiteral("127.0.0.1:%1").arg(freePort())});
+    waitForLine(bourse, "engine running");
+    QVERIFY(bourse.standardError().contains("the desktop window is not built yet; running headless"));
+    stop(bourse, SIGTERM);
+}
+
+void tst_Cli::logLevelFilters()
+{
+    Bourse bourse(environment({QStringLiteral("BOURSE_LOG_LEVEL=warning")}),
+                  {QStringLiteral("--headless"), QStringLiteral("--data-dir"), m_dir->filePath(QStringLiteral("data")),
+                   QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())});
+    waitForLine(bourse, "storage is not built yet");
+    bourse.signal(SIGTERM);
+    QTRY_COMPARE_WITH_TIMEOUT(bourse.process().state(), QProcess::NotRunning, kTimeoutMs);
+    QCOMPARE(bourse.process().exitCode(), 0);
+    for (const QByteArray &line : bourse.errorLines())
+        QVERIFY2(line.contains(" warning ") || line.contains(" error "), line.constData());
+}
+
+QTEST_GUILESS_MAIN(tst_Cli)
+#include "tst_cli.moc"
