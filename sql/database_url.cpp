@@ -126,6 +126,17 @@ bool looksLikeIpv6(QStringView text)
     return true;
 }
 
+template<std::size_t N>
+bool isOneOf(QStringView text, const std::array<const char *, N> &names)
+{
+    return std::any_of(names.begin(), names.end(), [&](const char *name) { return text == QLatin1StringView(name); });
+}
+
+bool isAsciiDigit(QChar c)
+{
+    return c >= u'0' && c <= u'9';
+}
+
 bool isOptionKeyChar(QChar c)
 {
     return (c >= u'a' && c <= u'z') || c == u'_';
@@ -177,8 +188,7 @@ std::optional<QString> parseOptions(QStringView query, DatabaseUrl &url)
         if (!std::all_of(rawKey.begin(), rawKey.end(), isOptionKeyChar))
             return QStringLiteral("option name %1 is not of [a-z_]").arg(quoted(rawKey));
         const QString key = rawKey.toString();
-        if (std::none_of(kKnownOptions.begin(), kKnownOptions.end(),
-                         [&](const char *known) { return key == QLatin1StringView(known); })) {
+        if (!isOneOf(key, kKnownOptions)) {
             QStringList known;
             for (const char *name : kKnownOptions)
                 known.append(QLatin1StringView(name));
@@ -191,15 +201,13 @@ std::optional<QString> parseOptions(QStringView query, DatabaseUrl &url)
         const std::optional<QString> value = percentDecode(pair.mid(equals + 1));
         if (!value)
             return QStringLiteral("bad percent-encoding in option %1").arg(quoted(key));
-        if (key == u"sslmode" && std::none_of(kSslModes.begin(), kSslModes.end(), [&](const char *mode) {
-                return *value == QLatin1StringView(mode);
-            })) {
+        if (key == u"sslmode" && !isOneOf(*value, kSslModes)) {
             return QStringLiteral("sslmode must be one of disable, allow, prefer, require, verify-ca, "
                                   "verify-full, got %1")
                 .arg(quoted(*value));
         }
         if (key == u"connect_timeout"
-            && (value->size() > 6 || !std::all_of(value->begin(), value->end(), [](QChar c) { return c.isDigit(); }))) {
+            && (value->size() > 6 || !std::all_of(value->begin(), value->end(), isAsciiDigit))) {
             return QStringLiteral("connect_timeout must be a whole number of seconds, got %1").arg(quoted(*value));
         }
         url.options.append({key, *value});
