@@ -9,7 +9,12 @@
 // event of the command carries t. Events are numbered 1, 2, 3, ... across all commands.
 //
 // Rejections. A refused command emits exactly one CommandRejected event and changes nothing else. The
-// checks run in the order listed; the first that fails names the reason.
+// checks run in the order listed; the first that fails names the reason. The event's and the result's
+// asset, required and available are set for InsufficientBalance only (zero otherwise); the result's order
+// is the target of a rejected cancel or amend, and zero for other rejections.
+//
+// Every command, rejected and replayed ones included, moves the clock (as above) and lets the venue
+// forget expired client order ids (below) before it is applied.
 //
 // Balances. Per account and asset: available and reserved (total = available + reserved). A resting or
 // incoming limit buy reserves price × remaining of the quote asset; every sell reserves its remaining
@@ -20,7 +25,8 @@
 // AddInstrument: symbol 1-32 chars of [A-Z0-9._-] starting with [A-Z0-9] (SymbolInvalid); base and quote
 // 1-16 chars of [A-Z0-9] and different (AssetInvalid); symbol not taken (InstrumentExists); tick > 0
 // (TickSizeInvalid); lot > 0 (LotSizeInvalid); minQuantity > 0 and a multiple of lot
-// (MinQuantityInvalid); tick × lot exact at 8 decimals (PrecisionTooFine). Assets get ids when first
+// (MinQuantityInvalid); tick × lot a Decimal, i.e. exact at 8 decimals and within range
+// (PrecisionTooFine). Assets get ids when first
 // seen, base before quote. Emits InstrumentAdded (status trading).
 //
 // SetInstrumentStatus: UnknownInstrument. Emits InstrumentStatusChanged (even when unchanged); with
@@ -54,9 +60,10 @@
 //     - TradeExecuted at M's price (next trade id). Buyer: base available += q; a limit buyer's quote
 //       reserved -= q × its limit and available += q × (limit - trade price); a market buyer's quote
 //       available -= q × trade price. Seller: base reserved -= q; quote available += q × trade price.
-//   The remainder: a limit gtc order rests at the back of its price level; otherwise
-//   OrderExpired(remaining) with reason SelfTradePrevention if STP stopped it, InsufficientBalance if a
-//   market buy could pay for no more, else ImmediateOrCancel; its reservation is released.
+//   The remainder, in this order: if STP stopped matching → OrderExpired(SelfTradePrevention), even for
+//   a limit gtc order (it must not rest against its own order); if a market buy could pay for no more →
+//   OrderExpired(InsufficientBalance); a limit gtc order rests at the back of its price level; anything
+//   else → OrderExpired(ImmediateOrCancel). An expiry releases the remainder's reservation.
 //
 // CancelOrder: id never issued → UnknownOrder; issued but not open → OrderNotOpen; open but account is
 //   neither kAnyAccount nor the owner → UnknownOrder. Emits OrderCancelled(Requested). Allowed when halted.
@@ -105,7 +112,7 @@ struct CommandResult
 
     Outcome outcome = Outcome::Applied;
     RejectReason reason = RejectReason::UnknownInstrument; // when Rejected
-    OrderId order = 0;      // the placed, replayed, cancelled or amended order
+    OrderId order = 0;      // the placed, replayed, cancelled or amended order (or the target of a refused cancel/amend)
     Seq firstSeq = 0;       // the command's events are [firstSeq, lastSeq]; both 0 when it emitted none
     Seq lastSeq = 0;
     std::uint32_t affected = 0; // orders cancelled by MassCancel / SetInstrumentStatus

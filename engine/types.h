@@ -73,7 +73,8 @@ enum class RejectReason : std::uint8_t {
     TickSizeInvalid,
     LotSizeInvalid,
     MinQuantityInvalid,
-    PrecisionTooFine,     // tick × lot is finer than 10^-8, so a notional could not be exact
+    PrecisionTooFine,     // tick × lot is not a Decimal (finer than 10^-8, or out of range): notionals
+                          // could not be exact
 };
 
 // The request field a reason blames, for the API's "field" member; empty when no one field is at fault.

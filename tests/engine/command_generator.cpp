@@ -84,8 +84,8 @@ CommandGenerator::CommandGenerator(std::uint64_t seed, CommandMix mix)
     std::uint64_t step = 1;
     for (std::size_t i = 0; i < kLateInstrument; ++i) {
         const InstrumentSpec &spec = m_specs[i];
-        schedule(step++, AddInstrument{Symbol(spec.symbol), AssetCode(spec.base), AssetCode(spec.quote),
-                                       raw(spec.tick), raw(spec.lot), raw(spec.lot * spec.minLots)});
+        schedule(step++, AddInstrument{Symbol(spec.symbol), AssetCode(spec.base), AssetCode(spec.quote), raw(spec.tick),
+                                       raw(spec.lot), raw(spec.lot * spec.minLots)});
     }
     for (AccountId account = 1; account <= kFundedAccounts; ++account) {
         for (const char *asset : {"BTC", "USD", "ETH", "DOGE"})
@@ -132,8 +132,8 @@ Command CommandGenerator::next()
         command.body = due->body;
         m_scheduled.erase(due);
     } else {
-        const int weights[] = {m_mix.place,   m_mix.cancel,  m_mix.amend,    m_mix.massCancel,
-                               m_mix.status,  m_mix.deposit, m_mix.withdraw, m_mix.addInstrument};
+        const int weights[] = {m_mix.place,  m_mix.cancel,  m_mix.amend,    m_mix.massCancel,
+                               m_mix.status, m_mix.deposit, m_mix.withdraw, m_mix.addInstrument};
         int total = 0;
         for (const int weight : weights)
             total += std::max(weight, 0);
@@ -202,8 +202,8 @@ CommandBody CommandGenerator::makePlace()
 {
     // A retry of an accepted order's exact payload, or its client order id with another payload.
     if (!m_placements.empty() && (percent(m_mix.retry) || percent(m_mix.reuse))) {
-        const Placement &placement =
-            m_placements[static_cast<std::size_t>(uniform(0, static_cast<std::int64_t>(m_placements.size()) - 1))];
+        const Placement &placement
+            = m_placements[static_cast<std::size_t>(uniform(0, static_cast<std::int64_t>(m_placements.size()) - 1))];
         PlaceOrder place = placement.command;
         // Now and then exactly at the edge of its retention: a nanosecond before, at, or after 24 h.
         const TimeNs edge = placement.acceptedAt + kClientOrderIdRetention + uniform(-1, 1);
@@ -224,8 +224,9 @@ CommandBody CommandGenerator::makePlace()
         case 0: place.quantity = Decimal::fromRaw(place.quantity.raw() * 2); break;
         case 1: place.side = opposite(place.side); break;
         case 2: place.postOnly = !place.postOnly; break;
-        case 3: place.stp = place.stp == SelfTradePrevention::None ? SelfTradePrevention::ExpireBoth
-                                                                   : SelfTradePrevention::None;
+        case 3:
+            place.stp = place.stp == SelfTradePrevention::None ? SelfTradePrevention::ExpireBoth
+                                                               : SelfTradePrevention::None;
             break;
         case 4: place.account = otherAccount(place.account); break; // ids are per account: a new order
         default:
@@ -304,7 +305,8 @@ CommandBody CommandGenerator::makePlace()
         break;
     case 9: place.quantity = Decimal::fromRaw(-spec.lot * uniform(0, 3)); break;
     case 10: place.quantity = Decimal::fromRaw(place.quantity.raw() + uniform(1, spec.lot - 1)); break;
-    case 11: place.quantity = Decimal::fromRaw(spec.lot * uniform(1, std::max<std::int64_t>(spec.minLots - 1, 1)));
+    case 11:
+        place.quantity = Decimal::fromRaw(spec.lot * uniform(1, std::max<std::int64_t>(spec.minLots - 1, 1)));
         break;
     case 12:
         // price × quantity beyond the representable range.
@@ -319,12 +321,10 @@ CommandBody CommandGenerator::makePlace()
         place.type = OrderType::Limit;
         place.timeInForce.reset();
         place.postOnly = true;
-        place.price = Decimal::fromRaw(
-            (spec.midTicks + (place.side == Side::Buy ? 1 : -1) * uniform(5, 30)) * spec.tick);
+        place.price = Decimal::fromRaw((spec.midTicks + (place.side == Side::Buy ? 1 : -1) * uniform(5, 30))
+                                       * spec.tick);
         break;
-    default:
-        place.account = kUnfundedAccount;
-        break;
+    default: place.account = kUnfundedAccount; break;
     }
     return place;
 }
@@ -339,8 +339,8 @@ CommandBody CommandGenerator::makeCancel()
         const std::int64_t who = uniform(0, 99);
         cancel.account = who < 80 ? owner : who < 90 ? kAnyAccount : otherAccount(owner);
     } else if (roll < 88 && !m_recentlyClosed.empty()) {
-        const auto &[order, owner] =
-            m_recentlyClosed[static_cast<std::size_t>(uniform(0, static_cast<std::int64_t>(m_recentlyClosed.size()) - 1))];
+        const auto &[order, owner] = m_recentlyClosed[static_cast<std::size_t>(
+            uniform(0, static_cast<std::int64_t>(m_recentlyClosed.size()) - 1))];
         cancel.order = order;
         cancel.account = percent(80) ? owner : kAnyAccount;
     } else {
@@ -415,8 +415,14 @@ CommandBody CommandGenerator::makeAmend()
         case 2: amend.price = Decimal::fromRaw(order.price + uniform(1, spec.tick - 1)); break;
         case 3: amend.quantity = Decimal::fromRaw(-spec.lot * uniform(0, 2)); break;
         case 4: amend.quantity = Decimal::fromRaw(order.quantity + uniform(1, spec.lot - 1)); break;
-        case 5: amend.quantity = Decimal::fromRaw(spec.lot * uniform(std::max<std::int64_t>(filledLots, 1), std::max<std::int64_t>(filledLots, 1))); break;
-        case 6: amend.quantity = Decimal::fromRaw(spec.lot * uniform(filledLots + 1, std::max(filledLots + 1, spec.minLots - 1))); break;
+        case 5:
+            amend.quantity = Decimal::fromRaw(
+                spec.lot * uniform(std::max<std::int64_t>(filledLots, 1), std::max<std::int64_t>(filledLots, 1)));
+            break;
+        case 6:
+            amend.quantity = Decimal::fromRaw(spec.lot
+                                              * uniform(filledLots + 1, std::max(filledLots + 1, spec.minLots - 1)));
+            break;
         case 7: amend.price = Decimal::fromRaw((kMaxUnits / 2 / spec.tick) * spec.tick); break;
         case 8: amend.quantity = Decimal::fromRaw(order.quantity * 10'000); break;
         default: amend.price = priceAt(spec.midTicks + toward * uniform(1, 10)); break;
@@ -526,13 +532,11 @@ CommandBody CommandGenerator::makeWithdraw()
 
 CommandBody CommandGenerator::makeAddInstrument()
 {
-    AddInstrument add{Symbol("NEW-X"), AssetCode("NEWA"), AssetCode("NEWB"), raw(kOne / 100), raw(kOne / 100),
-                      raw(kOne / 100)};
+    AddInstrument add{Symbol("NEW-X"), AssetCode("NEWA"), AssetCode("NEWB"),
+                      raw(kOne / 100), raw(kOne / 100),   raw(kOne / 100)};
     switch (uniform(0, 8)) {
     case 0: add.symbol = Symbol(pick(std::vector<std::string>{"", "btc-usd", "-ABC", "A B", "AB/C", ".X"})); break;
-    case 1:
-        add.base = AssetCode(pick(std::vector<std::string>{"", "newa", "NEW-A", "NEWB"}));
-        break;
+    case 1: add.base = AssetCode(pick(std::vector<std::string>{"", "newa", "NEW-A", "NEWB"})); break;
     case 2: add.quote = AssetCode(pick(std::vector<std::string>{"", "B.C", "NEWA"})); break;
     case 3: add.symbol = Symbol(m_specs[static_cast<std::size_t>(uniform(0, 2))].symbol); break;
     case 4: add.tickSize = Decimal::fromRaw(-uniform(0, kOne)); break;
@@ -718,8 +722,8 @@ void CommandGenerator::observe(const std::vector<Event> &events)
             std::size_t specIndex = 0;
             while (specIndex + 1 < m_specs.size() && m_specs[specIndex].id != accepted->instrument)
                 ++specIndex;
-            m_open[accepted->order] = TrackedOrder{accepted->account,       specIndex,
-                                                   accepted->side,          accepted->price.raw(),
+            m_open[accepted->order] = TrackedOrder{accepted->account,        specIndex,
+                                                   accepted->side,           accepted->price.raw(),
                                                    accepted->quantity.raw(), accepted->quantity.raw(),
                                                    accepted->postOnly};
             m_openSlot[accepted->order] = m_openIds.size();

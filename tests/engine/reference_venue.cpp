@@ -64,9 +64,8 @@ bool symbolValid(std::string_view text)
         return false;
     if (!isUpper(text.front()) && !isDigit(text.front()))
         return false;
-    return std::all_of(text.begin(), text.end(), [](char c) {
-        return isUpper(c) || isDigit(c) || c == '.' || c == '_' || c == '-';
-    });
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return isUpper(c) || isDigit(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 bool assetCodeValid(std::string_view text)
@@ -102,30 +101,16 @@ CommandResult ReferenceVenue::apply(const Command &command, std::vector<Event> &
     forgetClientOrderIds();
     CommandResult result;
     switch (command.type()) {
-    case CommandType::AddInstrument:
-        result = applyAddInstrument(std::get<AddInstrument>(command.body));
-        break;
+    case CommandType::AddInstrument: result = applyAddInstrument(std::get<AddInstrument>(command.body)); break;
     case CommandType::SetInstrumentStatus:
         result = applySetInstrumentStatus(std::get<SetInstrumentStatus>(command.body));
         break;
-    case CommandType::PlaceOrder:
-        result = applyPlaceOrder(std::get<PlaceOrder>(command.body));
-        break;
-    case CommandType::CancelOrder:
-        result = applyCancelOrder(std::get<CancelOrder>(command.body));
-        break;
-    case CommandType::AmendOrder:
-        result = applyAmendOrder(std::get<AmendOrder>(command.body));
-        break;
-    case CommandType::MassCancel:
-        result = applyMassCancel(std::get<MassCancel>(command.body));
-        break;
-    case CommandType::Deposit:
-        result = applyDeposit(std::get<Deposit>(command.body));
-        break;
-    case CommandType::Withdraw:
-        result = applyWithdraw(std::get<Withdraw>(command.body));
-        break;
+    case CommandType::PlaceOrder: result = applyPlaceOrder(std::get<PlaceOrder>(command.body)); break;
+    case CommandType::CancelOrder: result = applyCancelOrder(std::get<CancelOrder>(command.body)); break;
+    case CommandType::AmendOrder: result = applyAmendOrder(std::get<AmendOrder>(command.body)); break;
+    case CommandType::MassCancel: result = applyMassCancel(std::get<MassCancel>(command.body)); break;
+    case CommandType::Deposit: result = applyDeposit(std::get<Deposit>(command.body)); break;
+    case CommandType::Withdraw: result = applyWithdraw(std::get<Withdraw>(command.body)); break;
     }
     forgetClientOrderIds();
 
@@ -142,8 +127,7 @@ CommandResult ReferenceVenue::applyAddInstrument(const AddInstrument &command)
         rejected.reason = RejectReason::SymbolInvalid;
         return reject(rejected);
     }
-    if (!assetCodeValid(command.base.view()) || !assetCodeValid(command.quote.view())
-        || command.base == command.quote) {
+    if (!assetCodeValid(command.base.view()) || !assetCodeValid(command.quote.view()) || command.base == command.quote) {
         rejected.reason = RejectReason::AssetInvalid;
         return reject(rejected);
     }
@@ -166,7 +150,8 @@ CommandResult ReferenceVenue::applyAddInstrument(const AddInstrument &command)
         rejected.reason = RejectReason::MinQuantityInvalid;
         return reject(rejected);
     }
-    if ((Wide(tick) * Wide(lot)) % kOne != 0) {
+    // tick × lot must be a Decimal: exact at 8 decimals and within range.
+    if ((Wide(tick) * Wide(lot)) % kOne != 0 || Wide(tick) * Wide(lot) / kOne > Wide(INT64_MAX)) {
         rejected.reason = RejectReason::PrecisionTooFine;
         return reject(rejected);
     }
@@ -191,8 +176,8 @@ CommandResult ReferenceVenue::applyAddInstrument(const AddInstrument &command)
     m_instruments.push_back(instrument);
 
     const InstrumentView &view = m_instruments.back().view;
-    emit(InstrumentAdded{view.id, view.symbol, view.base, view.quote, view.baseAsset, view.quoteAsset,
-                         view.tickSize, view.lotSize, view.minQuantity, view.status});
+    emit(InstrumentAdded{view.id, view.symbol, view.base, view.quote, view.baseAsset, view.quoteAsset, view.tickSize,
+                         view.lotSize, view.minQuantity, view.status});
     return applied(0);
 }
 
@@ -239,8 +224,8 @@ CommandResult ReferenceVenue::applyPlaceOrder(const PlaceOrder &command)
 
     const bool limit = command.type == OrderType::Limit;
     const TimeInForce timeInForce = command.timeInForce.value_or(limit ? TimeInForce::Gtc : TimeInForce::Ioc);
-    const PlacePayload payload{command.symbol, command.side,   command.type,  timeInForce,
-                               command.postOnly, command.stp, command.price, command.quantity};
+    const PlacePayload payload{command.symbol,   command.side, command.type,  timeInForce,
+                               command.postOnly, command.stp,  command.price, command.quantity};
     const ClientOrderIdKey clientKey{command.account, std::string(command.clientOrderId.view())};
     if (!command.clientOrderId.empty()) {
         const auto remembered = m_clientOrderIds.find(clientKey);
@@ -323,8 +308,8 @@ CommandResult ReferenceVenue::applyPlaceOrder(const PlaceOrder &command)
     order.remaining = quantity;
     order.clientOrderId = command.clientOrderId;
     emit(OrderAccepted{order.id, order.account, order.instrument, order.side, order.type, order.timeInForce,
-                       order.postOnly, order.stp, Decimal::fromRaw(order.price),
-                       Decimal::fromRaw(order.quantity), order.clientOrderId});
+                       order.postOnly, order.stp, Decimal::fromRaw(order.price), Decimal::fromRaw(order.quantity),
+                       order.clientOrderId});
     if (!command.clientOrderId.empty()) {
         require(!m_clientOrderIds.contains(clientKey), "a remembered id was replayed or refused above");
         m_clientOrderIds[clientKey] = RememberedClientOrderId{order.id, m_now, payload};
@@ -541,8 +526,7 @@ CommandResult ReferenceVenue::applied(OrderId order, std::uint32_t affected)
         const Balance now = m_balances.at(key);
         require(now.available >= 0 && now.reserved >= 0, "balances never go negative");
         if (now != before)
-            emit(BalanceChanged{key.first, key.second, Decimal::fromRaw(now.available),
-                                Decimal::fromRaw(now.reserved)});
+            emit(BalanceChanged{key.first, key.second, Decimal::fromRaw(now.available), Decimal::fromRaw(now.reserved)});
     }
     CommandResult result;
     result.outcome = CommandResult::Outcome::Applied;
@@ -741,9 +725,9 @@ ReferenceVenue::MatchStop ReferenceVenue::match(Instrument &instrument, Order &t
 
         taker.remaining -= quantity;
         maker.remaining -= quantity;
-        emit(TradeExecuted{m_nextTradeId++, view.id, Decimal::fromRaw(price), Decimal::fromRaw(quantity),
-                           taker.side, maker.id, taker.id, maker.account, taker.account,
-                           Decimal::fromRaw(maker.remaining), Decimal::fromRaw(taker.remaining)});
+        emit(TradeExecuted{m_nextTradeId++, view.id, Decimal::fromRaw(price), Decimal::fromRaw(quantity), taker.side,
+                           maker.id, taker.id, maker.account, taker.account, Decimal::fromRaw(maker.remaining),
+                           Decimal::fromRaw(taker.remaining)});
         if (maker.remaining == 0) {
             m_open.erase(maker.id);
             level.pop_front();
@@ -821,8 +805,8 @@ void ReferenceVenue::settleTaker(Order taker, MatchStop stop)
     else if (taker.type == OrderType::Limit && taker.timeInForce == TimeInForce::Gtc)
         rest(taker);
     else
-        expire(taker, stop == MatchStop::Unaffordable ? ExpireReason::InsufficientBalance
-                                                      : ExpireReason::ImmediateOrCancel);
+        expire(taker,
+               stop == MatchStop::Unaffordable ? ExpireReason::InsufficientBalance : ExpireReason::ImmediateOrCancel);
 }
 
 // --- queries ---------------------------------------------------------------------------------------------
@@ -922,9 +906,8 @@ std::vector<OrderView> ReferenceVenue::bookSide(InstrumentId id, Side side) cons
         for (const auto &[price, level] : levels) {
             for (const Order &order : level) {
                 orders.push_back(OrderView{order.id, order.account, order.instrument, order.side, order.postOnly,
-                                           order.stp, Decimal::fromRaw(order.price),
-                                           Decimal::fromRaw(order.quantity), Decimal::fromRaw(order.remaining),
-                                           order.clientOrderId});
+                                           order.stp, Decimal::fromRaw(order.price), Decimal::fromRaw(order.quantity),
+                                           Decimal::fromRaw(order.remaining), order.clientOrderId});
             }
         }
     };

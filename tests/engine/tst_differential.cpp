@@ -56,33 +56,35 @@ std::string toString(const Command &command)
 {
     std::ostringstream out;
     out << "t=" << command.time << ' ';
-    std::visit([&out](const auto &c) {
-        using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, AddInstrument>) {
-            out << "AddInstrument symbol=" << str(c.symbol) << " base=" << str(c.base) << " quote=" << str(c.quote)
-                << " tick=" << str(c.tickSize) << " lot=" << str(c.lotSize) << " min=" << str(c.minQuantity);
-        } else if constexpr (std::is_same_v<T, SetInstrumentStatus>) {
-            out << "SetInstrumentStatus symbol=" << str(c.symbol) << ' ' << instrumentStatusName(c.status)
-                << (c.cancelOpenOrders ? " cancelOpenOrders" : "");
-        } else if constexpr (std::is_same_v<T, PlaceOrder>) {
-            out << "PlaceOrder account=" << c.account << " symbol=" << str(c.symbol) << ' ' << sideName(c.side) << ' '
-                << orderTypeName(c.type)
-                << " tif=" << (c.timeInForce ? timeInForceName(*c.timeInForce) : std::string_view("default"))
-                << (c.postOnly ? " postOnly" : "") << " stp=" << stpName(c.stp) << " price=" << str(c.price)
-                << " quantity=" << str(c.quantity) << " clientOrderId=" << str(c.clientOrderId);
-        } else if constexpr (std::is_same_v<T, CancelOrder>) {
-            out << "CancelOrder account=" << c.account << " order=" << c.order;
-        } else if constexpr (std::is_same_v<T, AmendOrder>) {
-            out << "AmendOrder account=" << c.account << " order=" << c.order << " price=" << str(c.price)
-                << " quantity=" << str(c.quantity);
-        } else if constexpr (std::is_same_v<T, MassCancel>) {
-            out << "MassCancel account=" << c.account << " symbol=" << str(c.symbol);
-        } else if constexpr (std::is_same_v<T, Deposit>) {
-            out << "Deposit account=" << c.account << " asset=" << str(c.asset) << " amount=" << str(c.amount);
-        } else if constexpr (std::is_same_v<T, Withdraw>) {
-            out << "Withdraw account=" << c.account << " asset=" << str(c.asset) << " amount=" << str(c.amount);
-        }
-    }, command.body);
+    std::visit(
+        [&out](const auto &c) {
+            using T = std::decay_t<decltype(c)>;
+            if constexpr (std::is_same_v<T, AddInstrument>) {
+                out << "AddInstrument symbol=" << str(c.symbol) << " base=" << str(c.base) << " quote=" << str(c.quote)
+                    << " tick=" << str(c.tickSize) << " lot=" << str(c.lotSize) << " min=" << str(c.minQuantity);
+            } else if constexpr (std::is_same_v<T, SetInstrumentStatus>) {
+                out << "SetInstrumentStatus symbol=" << str(c.symbol) << ' ' << instrumentStatusName(c.status)
+                    << (c.cancelOpenOrders ? " cancelOpenOrders" : "");
+            } else if constexpr (std::is_same_v<T, PlaceOrder>) {
+                out << "PlaceOrder account=" << c.account << " symbol=" << str(c.symbol) << ' ' << sideName(c.side)
+                    << ' ' << orderTypeName(c.type)
+                    << " tif=" << (c.timeInForce ? timeInForceName(*c.timeInForce) : std::string_view("default"))
+                    << (c.postOnly ? " postOnly" : "") << " stp=" << stpName(c.stp) << " price=" << str(c.price)
+                    << " quantity=" << str(c.quantity) << " clientOrderId=" << str(c.clientOrderId);
+            } else if constexpr (std::is_same_v<T, CancelOrder>) {
+                out << "CancelOrder account=" << c.account << " order=" << c.order;
+            } else if constexpr (std::is_same_v<T, AmendOrder>) {
+                out << "AmendOrder account=" << c.account << " order=" << c.order << " price=" << str(c.price)
+                    << " quantity=" << str(c.quantity);
+            } else if constexpr (std::is_same_v<T, MassCancel>) {
+                out << "MassCancel account=" << c.account << " symbol=" << str(c.symbol);
+            } else if constexpr (std::is_same_v<T, Deposit>) {
+                out << "Deposit account=" << c.account << " asset=" << str(c.asset) << " amount=" << str(c.amount);
+            } else if constexpr (std::is_same_v<T, Withdraw>) {
+                out << "Withdraw account=" << c.account << " asset=" << str(c.asset) << " amount=" << str(c.amount);
+            }
+        },
+        command.body);
     return out.str();
 }
 
@@ -90,48 +92,50 @@ std::string toString(const Event &event)
 {
     std::ostringstream out;
     out << "seq=" << event.seq << " t=" << event.time << ' ';
-    std::visit([&out](const auto &e) {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, InstrumentAdded>) {
-            out << "InstrumentAdded instrument=" << e.instrument << " symbol=" << str(e.symbol) << " base=" << str(e.base)
-                << '#' << e.baseAsset << " quote=" << str(e.quote) << '#' << e.quoteAsset << " tick="
-                << str(e.tickSize) << " lot=" << str(e.lotSize) << " min=" << str(e.minQuantity) << ' '
-                << instrumentStatusName(e.status);
-        } else if constexpr (std::is_same_v<T, InstrumentStatusChanged>) {
-            out << "InstrumentStatusChanged instrument=" << e.instrument << ' ' << instrumentStatusName(e.status);
-        } else if constexpr (std::is_same_v<T, OrderAccepted>) {
-            out << "OrderAccepted order=" << e.order << " account=" << e.account << " instrument=" << e.instrument
-                << ' ' << sideName(e.side) << ' ' << orderTypeName(e.type) << ' ' << timeInForceName(e.timeInForce)
-                << (e.postOnly ? " postOnly" : "") << " stp=" << stpName(e.stp) << " price=" << str(e.price)
-                << " quantity=" << str(e.quantity) << " clientOrderId=" << str(e.clientOrderId);
-        } else if constexpr (std::is_same_v<T, OrderAmended>) {
-            out << "OrderAmended order=" << e.order << " account=" << e.account << " instrument=" << e.instrument
-                << " price=" << str(e.price) << " quantity=" << str(e.quantity) << " remaining=" << str(e.remaining)
-                << (e.priorityKept ? " priorityKept" : " priorityLost");
-        } else if constexpr (std::is_same_v<T, OrderCancelled>) {
-            out << "OrderCancelled order=" << e.order << " account=" << e.account << " instrument=" << e.instrument
-                << " remaining=" << str(e.remaining) << ' ' << cancelReasonName(e.reason);
-        } else if constexpr (std::is_same_v<T, OrderExpired>) {
-            out << "OrderExpired order=" << e.order << " account=" << e.account << " instrument=" << e.instrument
-                << " remaining=" << str(e.remaining) << ' ' << expireReasonName(e.reason);
-        } else if constexpr (std::is_same_v<T, TradeExecuted>) {
-            out << "TradeExecuted trade=" << e.trade << " instrument=" << e.instrument << " price=" << str(e.price)
-                << " quantity=" << str(e.quantity) << " taker=" << sideName(e.takerSide) << " maker=" << e.makerOrder
-                << '/' << e.makerAccount << " left " << str(e.makerRemaining) << " taker=" << e.takerOrder << '/'
-                << e.takerAccount << " left " << str(e.takerRemaining);
-        } else if constexpr (std::is_same_v<T, BalanceChanged>) {
-            out << "BalanceChanged account=" << e.account << " asset=" << e.asset << " available="
-                << str(e.available) << " reserved=" << str(e.reserved);
-        } else if constexpr (std::is_same_v<T, FundsDeposited>) {
-            out << "FundsDeposited account=" << e.account << " asset=" << e.asset << " amount=" << str(e.amount);
-        } else if constexpr (std::is_same_v<T, FundsWithdrawn>) {
-            out << "FundsWithdrawn account=" << e.account << " asset=" << e.asset << " amount=" << str(e.amount);
-        } else if constexpr (std::is_same_v<T, CommandRejected>) {
-            out << "CommandRejected " << commandName(e.command) << ' ' << rejectName(e.reason) << " account="
-                << e.account << " order=" << e.order << " clientOrderId=" << str(e.clientOrderId) << " asset="
-                << e.asset << " required=" << str(e.required) << " available=" << str(e.available);
-        }
-    }, event.body);
+    std::visit(
+        [&out](const auto &e) {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, InstrumentAdded>) {
+                out << "InstrumentAdded instrument=" << e.instrument << " symbol=" << str(e.symbol)
+                    << " base=" << str(e.base) << '#' << e.baseAsset << " quote=" << str(e.quote) << '#' << e.quoteAsset
+                    << " tick=" << str(e.tickSize) << " lot=" << str(e.lotSize) << " min=" << str(e.minQuantity) << ' '
+                    << instrumentStatusName(e.status);
+            } else if constexpr (std::is_same_v<T, InstrumentStatusChanged>) {
+                out << "InstrumentStatusChanged instrument=" << e.instrument << ' ' << instrumentStatusName(e.status);
+            } else if constexpr (std::is_same_v<T, OrderAccepted>) {
+                out << "OrderAccepted order=" << e.order << " account=" << e.account << " instrument=" << e.instrument
+                    << ' ' << sideName(e.side) << ' ' << orderTypeName(e.type) << ' ' << timeInForceName(e.timeInForce)
+                    << (e.postOnly ? " postOnly" : "") << " stp=" << stpName(e.stp) << " price=" << str(e.price)
+                    << " quantity=" << str(e.quantity) << " clientOrderId=" << str(e.clientOrderId);
+            } else if constexpr (std::is_same_v<T, OrderAmended>) {
+                out << "OrderAmended order=" << e.order << " account=" << e.account << " instrument=" << e.instrument
+                    << " price=" << str(e.price) << " quantity=" << str(e.quantity) << " remaining=" << str(e.remaining)
+                    << (e.priorityKept ? " priorityKept" : " priorityLost");
+            } else if constexpr (std::is_same_v<T, OrderCancelled>) {
+                out << "OrderCancelled order=" << e.order << " account=" << e.account << " instrument=" << e.instrument
+                    << " remaining=" << str(e.remaining) << ' ' << cancelReasonName(e.reason);
+            } else if constexpr (std::is_same_v<T, OrderExpired>) {
+                out << "OrderExpired order=" << e.order << " account=" << e.account << " instrument=" << e.instrument
+                    << " remaining=" << str(e.remaining) << ' ' << expireReasonName(e.reason);
+            } else if constexpr (std::is_same_v<T, TradeExecuted>) {
+                out << "TradeExecuted trade=" << e.trade << " instrument=" << e.instrument << " price=" << str(e.price)
+                    << " quantity=" << str(e.quantity) << " taker=" << sideName(e.takerSide)
+                    << " maker=" << e.makerOrder << '/' << e.makerAccount << " left " << str(e.makerRemaining)
+                    << " taker=" << e.takerOrder << '/' << e.takerAccount << " left " << str(e.takerRemaining);
+            } else if constexpr (std::is_same_v<T, BalanceChanged>) {
+                out << "BalanceChanged account=" << e.account << " asset=" << e.asset
+                    << " available=" << str(e.available) << " reserved=" << str(e.reserved);
+            } else if constexpr (std::is_same_v<T, FundsDeposited>) {
+                out << "FundsDeposited account=" << e.account << " asset=" << e.asset << " amount=" << str(e.amount);
+            } else if constexpr (std::is_same_v<T, FundsWithdrawn>) {
+                out << "FundsWithdrawn account=" << e.account << " asset=" << e.asset << " amount=" << str(e.amount);
+            } else if constexpr (std::is_same_v<T, CommandRejected>) {
+                out << "CommandRejected " << commandName(e.command) << ' ' << rejectName(e.reason)
+                    << " account=" << e.account << " order=" << e.order << " clientOrderId=" << str(e.clientOrderId)
+                    << " asset=" << e.asset << " required=" << str(e.required) << " available=" << str(e.available);
+            }
+        },
+        event.body);
     return out.str();
 }
 
@@ -152,8 +156,8 @@ std::string toString(const OrderView &order)
     std::ostringstream out;
     out << "order=" << order.id << " account=" << order.account << " instrument=" << order.instrument << ' '
         << sideName(order.side) << (order.postOnly ? " postOnly" : "") << " stp=" << stpName(order.stp)
-        << " price=" << str(order.price) << " quantity=" << str(order.quantity)
-        << " remaining=" << str(order.remaining) << " clientOrderId=" << str(order.clientOrderId);
+        << " price=" << str(order.price) << " quantity=" << str(order.quantity) << " remaining=" << str(order.remaining)
+        << " clientOrderId=" << str(order.clientOrderId);
     return out.str();
 }
 
@@ -183,9 +187,9 @@ bool sameOrder(const OrderView &a, const OrderView &b)
 
 bool sameInstrument(const InstrumentView &a, const InstrumentView &b)
 {
-    return a.id == b.id && a.symbol == b.symbol && a.base == b.base && a.quote == b.quote
-           && a.baseAsset == b.baseAsset && a.quoteAsset == b.quoteAsset && a.tickSize == b.tickSize
-           && a.lotSize == b.lotSize && a.minQuantity == b.minQuantity && a.status == b.status;
+    return a.id == b.id && a.symbol == b.symbol && a.base == b.base && a.quote == b.quote && a.baseAsset == b.baseAsset
+           && a.quoteAsset == b.quoteAsset && a.tickSize == b.tickSize && a.lotSize == b.lotSize
+           && a.minQuantity == b.minQuantity && a.status == b.status;
 }
 
 std::optional<Decimal> bestOf(const Sequencer &engine, InstrumentId instrument, Side side)
@@ -261,12 +265,12 @@ struct Coverage
     std::string summary() const
     {
         std::ostringstream out;
-        out << "applied " << outcomes[0] << ", rejected " << outcomes[1] << ", replayed " << outcomes[2]
-            << "; trades " << events[6] << " (self " << selfTrades << "); expiries ioc/fok/stp/funds "
-            << expires[0] << '/' << expires[1] << '/' << expires[2] << '/' << expires[3]
-            << "; cancels requested/mass/kill " << cancels[0] << '/' << cancels[1] << '/' << cancels[2]
-            << "; amends kept/moved " << amendPriority[1] << '/' << amendPriority[0] << "; open orders mean/max "
-            << (depthSamples == 0 ? 0 : depthTotal / depthSamples) << '/' << depthMax << "\nrejects:";
+        out << "applied " << outcomes[0] << ", rejected " << outcomes[1] << ", replayed " << outcomes[2] << "; trades "
+            << events[6] << " (self " << selfTrades << "); expiries ioc/fok/stp/funds " << expires[0] << '/'
+            << expires[1] << '/' << expires[2] << '/' << expires[3] << "; cancels requested/mass/kill " << cancels[0]
+            << '/' << cancels[1] << '/' << cancels[2] << "; amends kept/moved " << amendPriority[1] << '/'
+            << amendPriority[0] << "; open orders mean/max " << (depthSamples == 0 ? 0 : depthTotal / depthSamples)
+            << '/' << depthMax << "\nrejects:";
         for (std::size_t i = 0; i <= static_cast<std::size_t>(RejectReason::PrecisionTooFine); ++i)
             out << ' ' << rejectName(static_cast<RejectReason>(i)) << '=' << rejects[i];
         return out.str();
@@ -321,7 +325,8 @@ public:
                 << "\n  reference: " << toString(m_referenceResult) << '\n';
         if (m_engineEvents != m_referenceEvents) {
             std::size_t i = 0;
-            while (i < m_engineEvents.size() && i < m_referenceEvents.size() && m_engineEvents[i] == m_referenceEvents[i])
+            while (i < m_engineEvents.size() && i < m_referenceEvents.size()
+                   && m_engineEvents[i] == m_referenceEvents[i])
                 ++i;
             out << "events differ from event " << i << " of the command (engine has " << m_engineEvents.size()
                 << ", reference " << m_referenceEvents.size() << ")\n";
@@ -373,8 +378,8 @@ public:
         std::ostringstream out;
         out << quickDifference();
         if (m_engine.assetCount() != m_reference.assetCount())
-            out << "asset count differs: engine " << m_engine.assetCount() << ", reference "
-                << m_reference.assetCount() << '\n';
+            out << "asset count differs: engine " << m_engine.assetCount() << ", reference " << m_reference.assetCount()
+                << '\n';
         if (m_engine.openOrderCount() != m_reference.openOrderCount())
             out << "open order count differs: engine " << m_engine.openOrderCount() << ", reference "
                 << m_reference.openOrderCount() << '\n';
@@ -391,9 +396,10 @@ public:
                     const bool both = i < engineOrders.size() && i < referenceOrders.size();
                     if (both && sameOrder(engineOrders[i], referenceOrders[i]))
                         continue;
-                    out << "book " << id << ' ' << sideName(side) << " differs at position " << i << ":\n  engine:    "
-                        << (i < engineOrders.size() ? toString(engineOrders[i]) : "(none)") << "\n  reference: "
-                        << (i < referenceOrders.size() ? toString(referenceOrders[i]) : "(none)") << '\n';
+                    out << "book " << id << ' ' << sideName(side) << " differs at position " << i
+                        << ":\n  engine:    " << (i < engineOrders.size() ? toString(engineOrders[i]) : "(none)")
+                        << "\n  reference: " << (i < referenceOrders.size() ? toString(referenceOrders[i]) : "(none)")
+                        << '\n';
                     break;
                 }
                 for (const OrderView &order : referenceOrders) {
@@ -404,8 +410,7 @@ public:
                     }
                 }
                 // Levels: price, total quantity and count, best first.
-                const std::vector<LevelView> levels =
-                    m_engine.levels(id, side, std::numeric_limits<std::size_t>::max());
+                const std::vector<LevelView> levels = m_engine.levels(id, side, std::numeric_limits<std::size_t>::max());
                 std::vector<LevelView> expected;
                 for (const OrderView &order : referenceOrders) {
                     if (expected.empty() || expected.back().price != order.price)
@@ -427,9 +432,9 @@ public:
                 const BalanceView referenceBalance = m_reference.balance(account, asset);
                 if (engineBalance.available != referenceBalance.available
                     || engineBalance.reserved != referenceBalance.reserved)
-                    out << "balance " << account << '/' << asset << " differs: engine "
-                        << str(engineBalance.available) << '/' << str(engineBalance.reserved) << ", reference "
-                        << str(referenceBalance.available) << '/' << str(referenceBalance.reserved) << '\n';
+                    out << "balance " << account << '/' << asset << " differs: engine " << str(engineBalance.available)
+                        << '/' << str(engineBalance.reserved) << ", reference " << str(referenceBalance.available)
+                        << '/' << str(referenceBalance.reserved) << '\n';
             }
         }
         out << hashDifference();
@@ -441,8 +446,8 @@ public:
         const std::size_t failing = m_applied - 1;
         qInfo().noquote() << "DIVERGENCE with seed" << seed << "at command index" << failing << "(0-based)";
         qInfo().noquote() << QStringLiteral("shortest reproducing prefix: %1 commands").arg(failing + 1);
-        qInfo().noquote() << "rerun: BOURSE_DIFF_SEED=" + QString::number(seed) + " BOURSE_DIFF_COMMANDS="
-                                 + QString::number(failing + 1)
+        qInfo().noquote() << "rerun: BOURSE_DIFF_SEED=" + QString::number(seed)
+                                 + " BOURSE_DIFF_COMMANDS=" + QString::number(failing + 1)
                                  + (mix.isEmpty() ? QString() : " BOURSE_DIFF_MIX=" + mix);
         qInfo().noquote() << QString::fromStdString(difference);
         qInfo().noquote() << "last commands:";
@@ -494,8 +499,8 @@ private slots:
 
 void TestDifferential::engineMatchesReference()
 {
-    const std::uint64_t seed = environmentNumber("BOURSE_DIFF_SEED", std::random_device{}()
-                                                                           ^ (std::uint64_t(std::random_device{}()) << 32));
+    const std::uint64_t seed = environmentNumber("BOURSE_DIFF_SEED",
+                                                 std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32));
     const std::size_t commands = environmentNumber("BOURSE_DIFF_COMMANDS", 1'000'000);
     const QString mixText = QString::fromLocal8Bit(qgetenv("BOURSE_DIFF_MIX"));
     std::string mixError;
@@ -555,7 +560,8 @@ void TestDifferential::engineMatchesReference()
         std::string joined;
         for (const std::string &gap : missing)
             joined += (joined.empty() ? "" : ", ") + gap;
-        QVERIFY2(missing.empty(), qPrintable(QStringLiteral("the stream never reached: %1").arg(QString::fromStdString(joined))));
+        QVERIFY2(missing.empty(),
+                 qPrintable(QStringLiteral("the stream never reached: %1").arg(QString::fromStdString(joined))));
     }
 }
 

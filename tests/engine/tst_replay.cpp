@@ -114,8 +114,8 @@ private slots:
 
 void TestReplay::sameStreamSameEventsAndHash()
 {
-    const std::uint64_t seed = environmentNumber("BOURSE_REPLAY_SEED", std::random_device{}()
-                                                                            ^ (std::uint64_t(std::random_device{}()) << 32));
+    const std::uint64_t seed = environmentNumber("BOURSE_REPLAY_SEED",
+                                                 std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32));
     const std::size_t total = environmentNumber("BOURSE_REPLAY_COMMANDS", 200'000);
     qInfo().noquote() << QStringLiteral("seed %1, %2 commands (rerun with BOURSE_REPLAY_SEED=%1)").arg(seed).arg(total);
 
@@ -194,9 +194,8 @@ void TestReplay::hashFollowsState_data()
                                        at(0, SetInstrumentStatus{Symbol("BTC-USD"), InstrumentStatus::Halted, false})})
                             << false;
     // Equal states, different histories: zero balances are not part of the state.
-    QTest::newRow("funds in and out again")
-        << funded({deposit(3, "USD", "10"), withdraw(3, "USD", "10")})
-        << funded({deposit(4, "BTC", "5"), withdraw(4, "BTC", "5")}) << true;
+    QTest::newRow("funds in and out again") << funded({deposit(3, "USD", "10"), withdraw(3, "USD", "10")})
+                                            << funded({deposit(4, "BTC", "5"), withdraw(4, "BTC", "5")}) << true;
     // A replay at the same instant emits nothing and changes nothing.
     QTest::newRow("a replay at the same instant")
         << resting << funded({limit(1, Side::Buy, "99", "1", "a"), limit(1, Side::Buy, "99", "1", "a")}) << true;

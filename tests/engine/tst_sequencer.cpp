@@ -173,6 +173,7 @@ private slots:
         QTest::newRow("zero minimum") << "X-Y" << "X" << "Y" << "0.01" << "1" << "0" << RejectReason::MinQuantityInvalid;
         QTest::newRow("minimum off lot") << "X-Y" << "X" << "Y" << "0.01" << "0.1" << "0.15" << RejectReason::MinQuantityInvalid;
         QTest::newRow("tick x lot below 1e-8") << "X-Y" << "X" << "Y" << "0.0001" << "0.00001" << "0.00001" << RejectReason::PrecisionTooFine;
+        QTest::newRow("tick x lot out of range") << "X-Y" << "X" << "Y" << "1000000000" << "1000000000" << "1000000000" << RejectReason::PrecisionTooFine;
     }
     void addInstrumentRejects()
     {
