@@ -119,13 +119,13 @@ void VenueProcess::onSeeded(const QList<EngineReply> &replies)
                 continue;
             ++added;
             logInfo(lcApp(), "instrument added",
-                    {{"id", addedEvent->instrument},
-                     {"symbol", addedEvent->symbol.view()},
-                     {"base", addedEvent->base.view()},
-                     {"quote", addedEvent->quote.view()},
-                     {"tick_size", addedEvent->tickSize},
-                     {"lot_size", addedEvent->lotSize},
-                     {"min_quantity", addedEvent->minQuantity}});
+                    {{"id", addedEvent->instrument.id},
+                     {"symbol", addedEvent->instrument.symbol.view()},
+                     {"base", addedEvent->instrument.base.view()},
+                     {"quote", addedEvent->instrument.quote.view()},
+                     {"tick_size", addedEvent->instrument.tickSize},
+                     {"lot_size", addedEvent->instrument.lotSize},
+                     {"min_quantity", addedEvent->instrument.minQuantity}});
         }
     }
     logInfo(lcApp(), "engine running; this build does not serve the HTTP API yet",

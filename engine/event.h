@@ -9,11 +9,11 @@
 
 namespace bourse {
 
-struct InstrumentAdded
+// An instrument as the venue knows it: what InstrumentAdded announces and Sequencer::instrument() returns.
+struct InstrumentView
 {
-    friend bool operator==(const InstrumentAdded &, const InstrumentAdded &) = default;
-
-    InstrumentId instrument = 0;
+    friend bool operator==(const InstrumentView &, const InstrumentView &) = default;
+    InstrumentId id = 0;
     Symbol symbol;
     AssetCode base;
     AssetCode quote;
@@ -23,6 +23,12 @@ struct InstrumentAdded
     Decimal lotSize;
     Decimal minQuantity;
     InstrumentStatus status = InstrumentStatus::Trading;
+};
+
+struct InstrumentAdded
+{
+    friend bool operator==(const InstrumentAdded &, const InstrumentAdded &) = default;
+    InstrumentView instrument;
 };
 
 struct InstrumentStatusChanged

@@ -216,6 +216,8 @@ private:
         return index ? m_ledger.peek(*index, asset).available : 0;
     }
     std::optional<RejectReason> findOpen(OrderId id, AccountId account, Order *&order) const;
+    // The checks deposits and withdrawals share: account, asset, a positive amount.
+    Expected<AssetId, RejectReason> checkFunds(AccountId account, const AssetCode &code, Decimal amount) const;
     void forgetExpiredClientOrderIds();
 
     bool crosses(const Order &taker, const PriceLevel &level) const
@@ -349,8 +351,7 @@ CommandResult Sequencer::Core::handle(const AddInstrument &c)
     instrument->minLots = c.minQuantity.raw() / c.lotSize.raw();
     instrument->unit = unit->raw();
 
-    emit(InstrumentAdded{view.id, view.symbol, view.base, view.quote, view.baseAsset, view.quoteAsset,
-                         view.tickSize, view.lotSize, view.minQuantity, view.status});
+    emit(InstrumentAdded{view});
     m_instrumentBySymbol.emplace(std::string(c.symbol.view()), view.id);
     m_instruments.push_back(std::move(instrument));
     return applied();
@@ -369,16 +370,25 @@ CommandResult Sequencer::Core::handle(const SetInstrumentStatus &c)
     return applied(0, cancelled);
 }
 
+Expected<AssetId, RejectReason> Sequencer::Core::checkFunds(AccountId account, const AssetCode &code,
+                                                            Decimal amount) const
+{
+    if (account == 0)
+        return unexpected(RejectReason::InvalidAccount);
+    const auto asset = findAsset(code.view());
+    if (!asset)
+        return unexpected(RejectReason::UnknownAsset);
+    if (!amount.isPositive())
+        return unexpected(RejectReason::AmountNotPositive);
+    return *asset;
+}
+
 CommandResult Sequencer::Core::handle(const Deposit &c)
 {
     const auto rejectWith = [&](RejectReason reason) { return reject(CommandType::Deposit, reason, c.account); };
-    if (c.account == 0)
-        return rejectWith(RejectReason::InvalidAccount);
-    const auto asset = findAsset(c.asset.view());
+    const auto asset = checkFunds(c.account, c.asset, c.amount);
     if (!asset)
-        return rejectWith(RejectReason::UnknownAsset);
-    if (!c.amount.isPositive())
-        return rejectWith(RejectReason::AmountNotPositive);
+        return rejectWith(asset.error());
     if (m_ledger.supply(*asset) > kInt64Max - c.amount.raw())
         return rejectWith(RejectReason::SupplyOverflow);
 
@@ -395,13 +405,9 @@ CommandResult Sequencer::Core::handle(const Withdraw &c)
                                 std::int64_t available = 0) {
         return reject(CommandType::Withdraw, reason, c.account, 0, {}, asset, required, available);
     };
-    if (c.account == 0)
-        return rejectWith(RejectReason::InvalidAccount);
-    const auto asset = findAsset(c.asset.view());
+    const auto asset = checkFunds(c.account, c.asset, c.amount);
     if (!asset)
-        return rejectWith(RejectReason::UnknownAsset);
-    if (!c.amount.isPositive())
-        return rejectWith(RejectReason::AmountNotPositive);
+        return rejectWith(asset.error());
     const std::int64_t available = availableOf(c.account, *asset);
     if (c.amount.raw() > available)
         return rejectWith(RejectReason::InsufficientBalance, *asset, c.amount.raw(), available);

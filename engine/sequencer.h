@@ -123,20 +123,6 @@ struct CommandResult
     bool ok() const { return outcome != Outcome::Rejected; }
 };
 
-struct InstrumentView
-{
-    InstrumentId id = 0;
-    Symbol symbol;
-    AssetCode base;
-    AssetCode quote;
-    AssetId baseAsset = 0;
-    AssetId quoteAsset = 0;
-    Decimal tickSize;
-    Decimal lotSize;
-    Decimal minQuantity;
-    InstrumentStatus status = InstrumentStatus::Trading;
-};
-
 struct OrderView
 {
     OrderId id = 0;

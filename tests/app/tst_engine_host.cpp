@@ -110,7 +110,7 @@ void tst_EngineHost::appliesCommandsInOrder()
         QCOMPARE(reply.events.size(), 1u);
         const auto *added = std::get_if<InstrumentAdded>(&reply.events.front().body);
         QVERIFY(added);
-        QCOMPARE(added->instrument, expectedId++);
+        QCOMPARE(added->instrument.id, expectedId++);
         QVERIFY(reply.events.front().seq > previous);
         previous = reply.events.front().seq;
         QCOMPARE(reply.result.firstSeq, previous);

@@ -1,5 +1,9 @@
 #include "command_generator.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
 #include "sequencer.h"
 
 #include <algorithm>
@@ -7,6 +11,21 @@
 #include <utility>
 
 namespace bourse::test {
+
+std::uint64_t environmentNumber(const char *name, std::uint64_t fallback)
+{
+    const char *value = std::getenv(name);
+    if (!value || !*value)
+        return fallback;
+    char *end = nullptr;
+    errno = 0;
+    const unsigned long long number = std::strtoull(value, &end, 10);
+    if (errno != 0 || *end != '\0' || *value == '-') {
+        std::fprintf(stderr, "%s is not a number: %s\n", name, value);
+        std::abort();
+    }
+    return number;
+}
 
 namespace {
 
@@ -706,13 +725,14 @@ void CommandGenerator::observe(const std::vector<Event> &events)
 {
     for (const Event &event : events) {
         const EventBody &body = event.body;
-        if (const auto *added = std::get_if<InstrumentAdded>(&body)) {
+        if (const auto *addedEvent = std::get_if<InstrumentAdded>(&body)) {
+            const InstrumentView &added = addedEvent->instrument;
             for (InstrumentSpec &spec : m_specs) {
-                if (spec.symbol == added->symbol.view())
-                    spec.id = added->instrument;
+                if (spec.symbol == added.symbol.view())
+                    spec.id = added.id;
             }
-            m_assetIds[std::string(added->base.view())] = added->baseAsset;
-            m_assetIds[std::string(added->quote.view())] = added->quoteAsset;
+            m_assetIds[std::string(added.base.view())] = added.baseAsset;
+            m_assetIds[std::string(added.quote.view())] = added.quoteAsset;
         } else if (const auto *status = std::get_if<InstrumentStatusChanged>(&body)) {
             for (InstrumentSpec &spec : m_specs) {
                 if (spec.id == status->instrument)

@@ -21,6 +21,10 @@
 
 namespace bourse::test {
 
+// A whole number from the environment (a seed, a stream length), or `fallback` when it is unset. A value
+// that is not a number stops the run with a message rather than silently testing something else.
+std::uint64_t environmentNumber(const char *name, std::uint64_t fallback);
+
 // How often each kind of command and order feature appears. Setting one to zero switches it off, which is
 // how a second, different divergence is hunted down once the first is known.
 struct CommandMix

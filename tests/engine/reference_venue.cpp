@@ -176,8 +176,7 @@ CommandResult ReferenceVenue::applyAddInstrument(const AddInstrument &command)
     m_instruments.push_back(instrument);
 
     const InstrumentView &view = m_instruments.back().view;
-    emit(InstrumentAdded{view.id, view.symbol, view.base, view.quote, view.baseAsset, view.quoteAsset, view.tickSize,
-                         view.lotSize, view.minQuantity, view.status});
+    emit(InstrumentAdded{view});
     return applied(0);
 }
 

@@ -22,6 +22,7 @@
 
 using namespace bourse;
 using bourse::test::CommandGenerator;
+using bourse::test::environmentNumber;
 using bourse::test::CommandMix;
 using bourse::test::ReferenceVenue;
 
@@ -96,10 +97,11 @@ std::string toString(const Event &event)
         [&out](const auto &e) {
             using T = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<T, InstrumentAdded>) {
-                out << "InstrumentAdded instrument=" << e.instrument << " symbol=" << str(e.symbol)
-                    << " base=" << str(e.base) << '#' << e.baseAsset << " quote=" << str(e.quote) << '#' << e.quoteAsset
-                    << " tick=" << str(e.tickSize) << " lot=" << str(e.lotSize) << " min=" << str(e.minQuantity) << ' '
-                    << instrumentStatusName(e.status);
+                const InstrumentView &i = e.instrument;
+                out << "InstrumentAdded instrument=" << i.id << " symbol=" << str(i.symbol) << " base=" << str(i.base)
+                    << '#' << i.baseAsset << " quote=" << str(i.quote) << '#' << i.quoteAsset
+                    << " tick=" << str(i.tickSize) << " lot=" << str(i.lotSize) << " min=" << str(i.minQuantity) << ' '
+                    << instrumentStatusName(i.status);
             } else if constexpr (std::is_same_v<T, InstrumentStatusChanged>) {
                 out << "InstrumentStatusChanged instrument=" << e.instrument << ' ' << instrumentStatusName(e.status);
             } else if constexpr (std::is_same_v<T, OrderAccepted>) {
@@ -474,18 +476,6 @@ private:
     std::map<AssetId, std::int64_t> m_netFunds;
     Coverage m_coverage;
 };
-
-std::uint64_t environmentNumber(const char *name, std::uint64_t fallback)
-{
-    const QByteArray value = qgetenv(name);
-    if (value.isEmpty())
-        return fallback;
-    bool ok = false;
-    const std::uint64_t number = value.toULongLong(&ok);
-    if (!ok)
-        qFatal("%s is not a number: %s", name, value.constData());
-    return number;
-}
 
 } // namespace
 

@@ -153,44 +153,6 @@ Command parseCommand(const std::string &line)
 
 // --- compact descriptions to compare against --------------------------------------------------------------
 
-const char *rejectText(RejectReason reason)
-{
-    switch (reason) {
-    case RejectReason::UnknownInstrument: return "unknown_instrument";
-    case RejectReason::MarketHalted: return "market_halted";
-    case RejectReason::InvalidAccount: return "invalid_account";
-    case RejectReason::PriceRequired: return "price_required";
-    case RejectReason::PriceNotAllowed: return "price_not_allowed";
-    case RejectReason::PriceNotPositive: return "price_not_positive";
-    case RejectReason::PriceOffTick: return "price_off_tick";
-    case RejectReason::QuantityNotPositive: return "quantity_not_positive";
-    case RejectReason::QuantityOffLot: return "quantity_off_lot";
-    case RejectReason::QuantityBelowMinimum: return "quantity_below_minimum";
-    case RejectReason::NotionalOverflow: return "notional_overflow";
-    case RejectReason::TimeInForceInvalid: return "time_in_force_invalid";
-    case RejectReason::PostOnlyInvalid: return "post_only_invalid";
-    case RejectReason::ClientOrderIdInvalid: return "client_order_id_invalid";
-    case RejectReason::ClientOrderIdReused: return "client_order_id_reused";
-    case RejectReason::InsufficientBalance: return "insufficient_balance";
-    case RejectReason::PostOnlyWouldTake: return "post_only_would_take";
-    case RejectReason::UnknownOrder: return "unknown_order";
-    case RejectReason::OrderNotOpen: return "order_not_open";
-    case RejectReason::AmendChangesNothing: return "amend_changes_nothing";
-    case RejectReason::QuantityNotAboveFilled: return "quantity_not_above_filled";
-    case RejectReason::UnknownAsset: return "unknown_asset";
-    case RejectReason::AmountNotPositive: return "amount_not_positive";
-    case RejectReason::SupplyOverflow: return "supply_overflow";
-    case RejectReason::SymbolInvalid: return "symbol_invalid";
-    case RejectReason::AssetInvalid: return "asset_invalid";
-    case RejectReason::InstrumentExists: return "instrument_exists";
-    case RejectReason::TickSizeInvalid: return "tick_size_invalid";
-    case RejectReason::LotSizeInvalid: return "lot_size_invalid";
-    case RejectReason::MinQuantityInvalid: return "min_quantity_invalid";
-    case RejectReason::PrecisionTooFine: return "precision_too_fine";
-    }
-    return "?";
-}
-
 QString text(Decimal value)
 {
     return QString::fromStdString(value.toString());
@@ -212,7 +174,9 @@ QString describe(const ReferenceVenue &venue, const Event &event)
 {
     const EventBody &body = event.body;
     if (const auto *e = std::get_if<InstrumentAdded>(&body))
-        return QStringLiteral("instrument %1 %2").arg(e->instrument).arg(QString::fromLatin1(e->symbol.view()));
+        return QStringLiteral("instrument %1 %2")
+            .arg(e->instrument.id)
+            .arg(QString::fromLatin1(e->instrument.symbol.view()));
     if (const auto *e = std::get_if<InstrumentStatusChanged>(&body))
         return QStringLiteral("status %1 %2")
             .arg(e->instrument)
@@ -250,7 +214,7 @@ QString describe(const ReferenceVenue &venue, const Event &event)
     if (const auto *e = std::get_if<FundsWithdrawn>(&body))
         return QStringLiteral("withdrawn %1 %2 %3").arg(e->account).arg(assetText(venue, e->asset), text(e->amount));
     const auto &e = std::get<CommandRejected>(body);
-    QString out = QStringLiteral("rejected %1").arg(rejectText(e.reason));
+    QString out = QStringLiteral("rejected %1").arg(QString::fromLatin1(rejectName(e.reason)));
     if (e.reason == RejectReason::InsufficientBalance)
         out += QStringLiteral(" %1 %2/%3").arg(assetText(venue, e.asset), text(e.required), text(e.available));
     return out;
@@ -259,7 +223,7 @@ QString describe(const ReferenceVenue &venue, const Event &event)
 QString describe(const CommandResult &result)
 {
     switch (result.outcome) {
-    case CommandResult::Outcome::Rejected: return QStringLiteral("rejected %1").arg(rejectText(result.reason));
+    case CommandResult::Outcome::Rejected: return QStringLiteral("rejected %1").arg(QString::fromLatin1(rejectName(result.reason)));
     case CommandResult::Outcome::Replayed: return QStringLiteral("replayed #%1").arg(result.order);
     case CommandResult::Outcome::Applied: break;
     }

@@ -13,6 +13,7 @@
 
 using namespace bourse;
 using bourse::test::CommandGenerator;
+using bourse::test::environmentNumber;
 
 Q_DECLARE_METATYPE(std::vector<bourse::Command>)
 
@@ -27,18 +28,6 @@ bool sameResult(const CommandResult &a, const CommandResult &b)
     return a.outcome == b.outcome && a.reason == b.reason && a.order == b.order && a.firstSeq == b.firstSeq
            && a.lastSeq == b.lastSeq && a.affected == b.affected && a.asset == b.asset && a.required == b.required
            && a.available == b.available;
-}
-
-std::uint64_t environmentNumber(const char *name, std::uint64_t fallback)
-{
-    const QByteArray value = qgetenv(name);
-    if (value.isEmpty())
-        return fallback;
-    bool ok = false;
-    const std::uint64_t number = value.toULongLong(&ok);
-    if (!ok)
-        qFatal("%s is not a number: %s", name, value.constData());
-    return number;
 }
 
 Decimal decimal(const char *text)

@@ -208,9 +208,10 @@ private slots:
         QCOMPARE(venue.sequencer.assetCount(), std::size_t(3));
         const auto added = venue.all<InstrumentAdded>();
         QCOMPARE(added.size(), std::size_t(1));
-        QCOMPARE(added[0].instrument, InstrumentId(2));
-        QCOMPARE(added[0].baseAsset, *venue.sequencer.findAsset("ETH"));
-        QCOMPARE(added[0].quoteAsset, *venue.sequencer.findAsset("BTC"));
+        QCOMPARE(added[0].instrument.id, InstrumentId(2));
+        QCOMPARE(added[0].instrument.baseAsset, *venue.sequencer.findAsset("ETH"));
+        QCOMPARE(added[0].instrument.quoteAsset, *venue.sequencer.findAsset("BTC"));
+        QCOMPARE(added[0].instrument, *venue.sequencer.instrument(2));
         QCOMPARE(venue.sequencer.findInstrument("ETH-BTC")->tickSize, d("0.00001"));
     }
 
