@@ -22,6 +22,8 @@ void BookSide::append(Order &order)
     PriceLevel *level = nullptr;
     if (at < m_keys.size() && m_keys[at] == wanted) {
         level = m_levels[at];
+        if (level->count == 0)
+            --m_emptyLevels;
     } else {
         level = m_levelPool->acquire();
         level->priceTicks = order.priceTicks;
@@ -55,19 +57,45 @@ void BookSide::remove(Order &order)
     --level->count;
     order.prev = order.next = nullptr;
     order.level = nullptr;
-    if (level->count == 0)
-        eraseLevel(level);
+    if (level->count != 0)
+        return;
+    if (level == m_levels.back()) {
+        popEmptyLevels();
+    } else if (++m_emptyLevels > levelCount() + 64) {
+        sweepEmptyLevels();
+    }
 }
 
-void BookSide::eraseLevel(PriceLevel *level)
+void BookSide::popEmptyLevels()
 {
-    const std::size_t n = m_levels.size();
-    std::size_t at = n - 1;
-    if (m_levels[at] != level)
-        at = lowerBound(key(level->priceTicks));
-    m_keys.erase(m_keys.begin() + static_cast<std::ptrdiff_t>(at));
-    m_levels.erase(m_levels.begin() + static_cast<std::ptrdiff_t>(at));
-    m_levelPool->release(level);
+    // The best level just emptied (it was never counted as kept); so may the ones kept behind it.
+    m_levelPool->release(m_levels.back());
+    m_levels.pop_back();
+    m_keys.pop_back();
+    while (!m_levels.empty() && m_levels.back()->count == 0) {
+        m_levelPool->release(m_levels.back());
+        m_levels.pop_back();
+        m_keys.pop_back();
+        --m_emptyLevels;
+    }
+}
+
+void BookSide::sweepEmptyLevels()
+{
+    // In place and in order, allocating nothing: one pass over both arrays.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < m_levels.size(); ++i) {
+        if (m_levels[i]->count == 0) {
+            m_levelPool->release(m_levels[i]);
+            continue;
+        }
+        m_levels[kept] = m_levels[i];
+        m_keys[kept] = m_keys[i];
+        ++kept;
+    }
+    m_levels.resize(kept);
+    m_keys.resize(kept);
+    m_emptyLevels = 0;
 }
 
 } // namespace bourse

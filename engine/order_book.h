@@ -1,7 +1,9 @@
 // OrderBook: one instrument's resting orders in price-time priority. Prices and quantities are held as
 // whole ticks and lots of the instrument, so the hot path is integer arithmetic only. Each side keeps its
-// price levels in one sorted array with the best level at the back (most activity is near the top, so
-// inserts and erases move little), and each level an intrusive FIFO list of orders drawn from a pool.
+// price levels in one sorted array with the best level at the back, and each level an intrusive FIFO list
+// of orders drawn from a pool. A level that empties inside the book stays in the array, empty, so that an
+// order coming back to that price (the commonest amend) finds it without shifting the array; the best
+// level is never empty, and the empties are swept out in place once they outnumber the live levels.
 // Engine thread only.
 #pragma once
 
@@ -89,12 +91,20 @@ public:
     {}
 
     Side side() const { return m_side; }
-    bool empty() const { return m_levels.empty(); }
-    std::size_t levelCount() const { return m_levels.size(); }
+    bool empty() const { return m_levels.empty(); } // the back level is never empty
+    std::size_t levelCount() const { return m_levels.size() - m_emptyLevels; }
 
     PriceLevel *best() const { return m_levels.empty() ? nullptr : m_levels.back(); }
-    // Level i counted from the best (0 = best); i < levelCount().
-    PriceLevel *fromBest(std::size_t i) const { return m_levels[m_levels.size() - 1 - i]; }
+
+    // Visits the non-empty levels best first while visit(const PriceLevel &) returns true.
+    template<typename Visit>
+    void forEachLevel(Visit &&visit) const
+    {
+        for (auto it = m_levels.rbegin(); it != m_levels.rend(); ++it) {
+            if ((*it)->count != 0 && !visit(**it))
+                return;
+        }
+    }
 
     // Whether an incoming order of the opposite side at `limitTicks` would meet this side's best level.
     bool crossedBy(std::int64_t limitTicks) const
@@ -120,12 +130,14 @@ private:
     // Sort key: ascending keys put the best level last for both sides.
     std::int64_t key(std::int64_t priceTicks) const { return m_side == Side::Buy ? priceTicks : -priceTicks; }
     std::size_t lowerBound(std::int64_t key) const;
-    void eraseLevel(PriceLevel *level);
+    void popEmptyLevels();
+    void sweepEmptyLevels();
 
     Side m_side;
     ObjectPool<PriceLevel> *m_levelPool;
     std::vector<std::int64_t> m_keys; // parallel to m_levels, ascending
     std::vector<PriceLevel *> m_levels;
+    std::size_t m_emptyLevels = 0; // empty levels kept inside the array
 };
 
 class OrderBook final

@@ -672,16 +672,16 @@ std::int64_t Sequencer::Core::fillableLots(const Instrument &instrument, const O
     const bool marketBuy = taker.type == OrderType::Market && taker.side == Side::Buy;
     std::int64_t budget = marketBuy ? m_ledger.peek(taker.accountIndex, instrument.view.quoteAsset).available : 0;
     std::int64_t total = 0;
-    for (std::size_t i = 0; i < opposite.levelCount(); ++i) {
-        const PriceLevel &level = *opposite.fromBest(i);
-        if (!crosses(taker, level))
-            break;
-        const std::int64_t perLot = level.priceTicks * instrument.unit;
-        for (const Order *maker = level.head; maker; maker = maker->next) {
+    // Walks the levels the way match() would; each step says whether to go on.
+    const auto level = [&](const PriceLevel &price) {
+        if (!crosses(taker, price))
+            return false;
+        const std::int64_t perLot = price.priceTicks * instrument.unit;
+        for (const Order *maker = price.head; maker; maker = maker->next) {
             if (maker->accountIndex == taker.accountIndex && taker.stp != SelfTradePrevention::None) {
                 if (taker.stp == SelfTradePrevention::ExpireMaker)
                     continue;
-                return total;
+                return false;
             }
             const std::int64_t lots = std::min(taker.remainingLots - total, maker->remainingLots);
             if (marketBuy) {
@@ -690,18 +690,22 @@ std::int64_t Sequencer::Core::fillableLots(const Instrument &instrument, const O
                     // Buying from oneself (stp none) pays the quote straight back: matching goes on in
                     // affordable chunks until the order is done, as long as one lot is affordable.
                     if (affordable == 0)
-                        return total;
+                        return false;
                 } else {
-                    if (affordable < lots)
-                        return total + affordable;
+                    if (affordable < lots) {
+                        total += affordable;
+                        return false;
+                    }
                     budget -= lots * perLot;
                 }
             }
             total += lots;
             if (total >= taker.remainingLots)
-                return total;
+                return false;
         }
-    }
+        return true;
+    };
+    opposite.forEachLevel(level);
     return total;
 }
 
@@ -873,9 +877,8 @@ std::uint64_t Sequencer::Core::stateHash() const
     }
     for (const auto &instrument : m_instruments) {
         for (const Side side : {Side::Buy, Side::Sell}) {
-            const BookSide &bookSide = instrument->book.side(side);
-            for (std::size_t i = 0; i < bookSide.levelCount(); ++i) {
-                for (const Order *order = bookSide.fromBest(i)->head; order; order = order->next) {
+            instrument->book.side(side).forEachLevel([&](const PriceLevel &level) {
+                for (const Order *order = level.head; order; order = order->next) {
                     hasher.add(order->id);
                     hasher.add(order->account);
                     hasher.add(static_cast<std::uint64_t>(order->side));
@@ -886,7 +889,8 @@ std::uint64_t Sequencer::Core::stateHash() const
                     hasher.add(static_cast<std::uint64_t>(order->stp));
                     hasher.add(order->clientOrderId.view());
                 }
-            }
+                return true;
+            });
         }
     }
     struct Row
@@ -1017,13 +1021,14 @@ std::vector<LevelView> Sequencer::levels(InstrumentId instrument, Side side, std
         return out;
     const Instrument &ins = *m_core->m_instruments[instrument];
     const BookSide &bookSide = ins.book.side(side);
-    const std::size_t n = std::min(depth, bookSide.levelCount());
-    out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const PriceLevel &level = *bookSide.fromBest(i);
+    out.reserve(std::min(depth, bookSide.levelCount()));
+    bookSide.forEachLevel([&](const PriceLevel &level) {
+        if (out.size() >= depth)
+            return false;
         out.push_back({Decimal::fromRaw(level.priceTicks * ins.tick), Decimal::fromRaw(level.totalLots * ins.lot),
                        level.count});
-    }
+        return true;
+    });
     return out;
 }
 
@@ -1032,11 +1037,11 @@ void Sequencer::forEachOrder(InstrumentId instrument, Side side,
 {
     if (instrument >= m_core->m_instruments.size())
         return;
-    const BookSide &bookSide = m_core->m_instruments[instrument]->book.side(side);
-    for (std::size_t i = 0; i < bookSide.levelCount(); ++i) {
-        for (const Order *order = bookSide.fromBest(i)->head; order; order = order->next)
+    m_core->m_instruments[instrument]->book.side(side).forEachLevel([&](const PriceLevel &level) {
+        for (const Order *order = level.head; order; order = order->next)
             visit(m_core->view(*order));
-    }
+        return true;
+    });
 }
 
 } // namespace bourse
