@@ -109,6 +109,7 @@ const char *describe(CodecError error)
     case CodecError::Truncated: return "truncated";
     case CodecError::TrailingBytes: return "longer than its fields";
     case CodecError::BadValue: return "holding an out-of-range value";
+    case CodecError::ChecksumMismatch: return "damaged (checksum mismatch)";
     }
     return "invalid";
 }

@@ -25,6 +25,7 @@ enum class CodecError : std::uint8_t {
     Truncated,      // ends before its last field
     TrailingBytes,  // goes on after its last field
     BadValue,       // an enum, bool, length or presence byte out of range
+    ChecksumMismatch, // the bytes are not the ones that were written
 };
 
 const char *describe(CodecError error);

@@ -28,6 +28,20 @@ std::uint32_t Ledger::findOrCreate(AccountId account)
     return index;
 }
 
+bool Ledger::restore(std::uint32_t index, AssetId asset, std::int64_t available, std::int64_t reserved)
+{
+    std::int64_t total = 0;
+    std::int64_t supply = 0;
+    if (available < 0 || reserved < 0 || __builtin_add_overflow(available, reserved, &total)
+        || __builtin_add_overflow(m_supply[asset], total, &supply))
+        return false;
+    Balance &balance = m_accounts[index].balances[asset];
+    balance.available = available;
+    balance.reserved = reserved;
+    m_supply[asset] = supply;
+    return true;
+}
+
 void Ledger::emitChanges(Seq &seq, TimeNs time, std::vector<Event> &out)
 {
     if (m_touched.empty())

@@ -38,6 +38,8 @@ public:
 
     // Read without marking.
     const Balance &peek(std::uint32_t index, AssetId asset) const { return m_accounts[index].balances[asset]; }
+    // Set outside any command (restoring a snapshot); keeps the supply in step. False if it would overflow.
+    bool restore(std::uint32_t index, AssetId asset, std::int64_t available, std::int64_t reserved);
     // Read for change: remembers the values before the first change of this command.
     Balance &touch(std::uint32_t index, AssetId asset)
     {

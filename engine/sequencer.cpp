@@ -4,6 +4,7 @@
 #include "ledger.h"
 #include "order_book.h"
 #include "state_hash.h"
+#include "wire.h"
 
 #include <algorithm>
 #include <limits>
@@ -177,6 +178,8 @@ public:
     }
     OrderView view(const Order &order) const;
     std::uint64_t stateHash() const;
+    void save(ByteWriter &out) const;
+    bool load(ByteReader &in); // into a fresh Core; false (with in's error set) on a bad snapshot
 
     // State (read by the Sequencer's queries too).
     TimeNs m_time = 0;
@@ -216,6 +219,9 @@ private:
         return index ? m_ledger.peek(*index, asset).available : 0;
     }
     std::optional<RejectReason> findOpen(OrderId id, AccountId account, Order *&order) const;
+    std::optional<RejectReason> checkNewInstrument(const AddInstrument &c) const;
+    AssetId assetFor(const AssetCode &code); // the asset's id, registering it if new
+    void install(const InstrumentView &view); // a checked instrument joins the venue
     // The checks deposits and withdrawals share: account, asset, a positive amount.
     Expected<AssetId, RejectReason> checkFunds(AccountId account, const AssetCode &code, Decimal amount) const;
     void forgetExpiredClientOrderIds();
@@ -306,36 +312,54 @@ std::optional<RejectReason> Sequencer::Core::findOpen(OrderId id, AccountId acco
 // ---------------------------------------------------------------------------------------------------------
 // Instruments and funds
 
-CommandResult Sequencer::Core::handle(const AddInstrument &c)
+std::optional<RejectReason> Sequencer::Core::checkNewInstrument(const AddInstrument &c) const
 {
-    const auto rejectWith = [&](RejectReason reason) { return reject(CommandType::AddInstrument, reason, 0); };
     if (!validSymbol(c.symbol.view()))
-        return rejectWith(RejectReason::SymbolInvalid);
+        return RejectReason::SymbolInvalid;
     if (!validAssetCode(c.base.view()) || !validAssetCode(c.quote.view()) || c.base == c.quote)
-        return rejectWith(RejectReason::AssetInvalid);
+        return RejectReason::AssetInvalid;
     if (findInstrument(c.symbol.view()))
-        return rejectWith(RejectReason::InstrumentExists);
+        return RejectReason::InstrumentExists;
     if (!c.tickSize.isPositive())
-        return rejectWith(RejectReason::TickSizeInvalid);
+        return RejectReason::TickSizeInvalid;
     if (!c.lotSize.isPositive())
-        return rejectWith(RejectReason::LotSizeInvalid);
+        return RejectReason::LotSizeInvalid;
     if (!c.minQuantity.isPositive() || c.minQuantity.raw() % c.lotSize.raw() != 0)
-        return rejectWith(RejectReason::MinQuantityInvalid);
+        return RejectReason::MinQuantityInvalid;
     const auto unit = Decimal::checkedMul(c.tickSize, c.lotSize);
     if (!unit || !unit->isPositive())
-        return rejectWith(RejectReason::PrecisionTooFine);
+        return RejectReason::PrecisionTooFine;
+    return std::nullopt;
+}
 
-    const auto assetFor = [this](const AssetCode &code) {
-        if (const auto existing = findAsset(code.view()))
-            return *existing;
-        const auto id = static_cast<AssetId>(m_assets.size());
-        m_assets.push_back(code);
-        m_assetByCode.emplace(std::string(code.view()), id);
-        m_ledger.addAsset();
-        return id;
-    };
+AssetId Sequencer::Core::assetFor(const AssetCode &code)
+{
+    if (const auto existing = findAsset(code.view()))
+        return *existing;
+    const auto id = static_cast<AssetId>(m_assets.size());
+    m_assets.push_back(code);
+    m_assetByCode.emplace(std::string(code.view()), id);
+    m_ledger.addAsset();
+    return id;
+}
+
+void Sequencer::Core::install(const InstrumentView &view)
+{
     auto instrument = std::make_unique<Instrument>(m_levelPool);
-    InstrumentView &view = instrument->view;
+    instrument->view = view;
+    instrument->tick = view.tickSize.raw();
+    instrument->lot = view.lotSize.raw();
+    instrument->minLots = view.minQuantity.raw() / view.lotSize.raw();
+    instrument->unit = Decimal::checkedMul(view.tickSize, view.lotSize)->raw(); // checked by checkNewInstrument
+    m_instrumentBySymbol.emplace(std::string(view.symbol.view()), view.id);
+    m_instruments.push_back(std::move(instrument));
+}
+
+CommandResult Sequencer::Core::handle(const AddInstrument &c)
+{
+    if (const auto reason = checkNewInstrument(c))
+        return reject(CommandType::AddInstrument, *reason, 0);
+    InstrumentView view;
     view.id = static_cast<InstrumentId>(m_instruments.size());
     view.symbol = c.symbol;
     view.base = c.base;
@@ -346,14 +370,8 @@ CommandResult Sequencer::Core::handle(const AddInstrument &c)
     view.lotSize = c.lotSize;
     view.minQuantity = c.minQuantity;
     view.status = InstrumentStatus::Trading;
-    instrument->tick = c.tickSize.raw();
-    instrument->lot = c.lotSize.raw();
-    instrument->minLots = c.minQuantity.raw() / c.lotSize.raw();
-    instrument->unit = unit->raw();
-
+    install(view);
     emit(InstrumentAdded{view});
-    m_instrumentBySymbol.emplace(std::string(c.symbol.view()), view.id);
-    m_instruments.push_back(std::move(instrument));
     return applied();
 }
 
@@ -927,8 +945,219 @@ std::uint64_t Sequencer::Core::stateHash() const
         hasher.add(key.id.view());
         hasher.add(entry.order);
         hasher.add(entry.acceptedAt);
+        hasher.add(entry.symbol.view());
+        hasher.add(static_cast<std::uint64_t>(entry.side));
+        hasher.add(static_cast<std::uint64_t>(entry.type));
+        hasher.add(static_cast<std::uint64_t>(entry.timeInForce));
+        hasher.add(entry.postOnly);
+        hasher.add(static_cast<std::uint64_t>(entry.stp));
+        hasher.add(entry.price.has_value());
+        hasher.add(entry.price.value_or(Decimal()).raw());
+        hasher.add(entry.quantity.raw());
     }
     return hasher.value();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Snapshots
+//
+// Layout (ByteWriter primitives): version; time, seq, next order id, next trade id; the assets; the
+// instruments in id order; every account with its balance in every asset; the open orders in book order
+// (per instrument, bids best to worst then asks, oldest first in a level), so that appending them in turn
+// rebuilds each level's priority; the remembered client order ids in acceptance order.
+
+namespace {
+constexpr std::uint8_t kSnapshotVersion = 1;
+
+std::uint64_t snapshotChecksum(std::span<const std::uint8_t> body)
+{
+    StateHasher hasher;
+    hasher.add(std::string_view(reinterpret_cast<const char *>(body.data()), body.size()));
+    return hasher.value();
+}
+}
+
+void Sequencer::Core::save(ByteWriter &out) const
+{
+    out.put(kSnapshotVersion);
+    out.put(m_time);
+    out.put(m_seq);
+    out.put(m_nextOrder);
+    out.put(m_nextTrade);
+    out.put(static_cast<std::uint32_t>(m_assets.size()));
+    for (const AssetCode &code : m_assets)
+        out.put(code);
+    out.put(static_cast<std::uint32_t>(m_instruments.size()));
+    for (const auto &instrument : m_instruments) {
+        const InstrumentView &v = instrument->view;
+        out.put(v.symbol), out.put(v.base), out.put(v.quote), out.put(v.tickSize), out.put(v.lotSize);
+        out.put(v.minQuantity), out.put(v.status);
+    }
+    out.put(static_cast<std::uint32_t>(m_ledger.accountCount()));
+    for (std::uint32_t index = 0; index < m_ledger.accountCount(); ++index) {
+        out.put(m_ledger.accountId(index));
+        for (AssetId asset = 0; asset < m_assets.size(); ++asset) {
+            out.put(m_ledger.peek(index, asset).available);
+            out.put(m_ledger.peek(index, asset).reserved);
+        }
+    }
+    out.put(static_cast<std::uint64_t>(m_openOrders.size()));
+    for (const auto &instrument : m_instruments) {
+        for (const Side side : {Side::Buy, Side::Sell}) {
+            instrument->book.side(side).forEachLevel([&](const PriceLevel &level) {
+                for (const Order *order = level.head; order; order = order->next) {
+                    out.put(order->id), out.put(order->account), out.put(order->instrument), out.put(order->side);
+                    out.put(order->priceTicks * instrument->tick), out.put(order->quantityLots * instrument->lot);
+                    out.put(order->remainingLots * instrument->lot), out.put(order->postOnly), out.put(order->stp);
+                    out.put(order->clientOrderId), out.put(order->acceptedAt);
+                }
+                return true;
+            });
+        }
+    }
+    std::vector<std::pair<const ClientOrderKey *, const ClientOrderEntry *>> remembered;
+    m_clientOrders.forEach([&](const ClientOrderKey &key, const ClientOrderEntry &entry) {
+        remembered.emplace_back(&key, &entry);
+    });
+    std::sort(remembered.begin(), remembered.end(),
+              [](const auto &a, const auto &b) { return a.second->order < b.second->order; });
+    out.put(static_cast<std::uint64_t>(remembered.size()));
+    for (const auto &[key, e] : remembered) {
+        out.put(key->account), out.put(key->id), out.put(e->order), out.put(e->acceptedAt), out.put(e->symbol);
+        out.put(e->side), out.put(e->type), out.put(e->timeInForce), out.put(e->postOnly), out.put(e->stp);
+        out.put(e->price), out.put(e->quantity);
+    }
+}
+
+bool Sequencer::Core::load(ByteReader &in)
+{
+    const auto bad = [&in] {
+        in.fail(CodecError::BadValue);
+        return false;
+    };
+    std::uint8_t version = 0;
+    in.get(version);
+    if (in.ok() && version != kSnapshotVersion)
+        in.fail(CodecError::UnknownVersion);
+    in.get(m_time), in.get(m_seq), in.get(m_nextOrder), in.get(m_nextTrade);
+    if (!in.ok())
+        return false;
+    if (m_time < 0 || m_nextOrder < 1 || m_nextTrade < 1)
+        return bad();
+
+    // Every count is checked against the bytes left, so a corrupt count cannot make us allocate wildly.
+    std::uint32_t assets = 0;
+    in.get(assets);
+    if (!in.ok() || assets > in.remaining())
+        return in.ok() ? bad() : false;
+    for (std::uint32_t i = 0; i < assets; ++i) {
+        AssetCode code;
+        in.get(code);
+        if (!in.ok() || !validAssetCode(code.view()) || findAsset(code.view()))
+            return in.ok() ? bad() : false;
+        assetFor(code);
+    }
+    std::uint32_t instruments = 0;
+    in.get(instruments);
+    if (!in.ok() || instruments > in.remaining())
+        return in.ok() ? bad() : false;
+    for (std::uint32_t i = 0; i < instruments; ++i) {
+        AddInstrument spec;
+        InstrumentStatus status = InstrumentStatus::Trading;
+        in.get(spec.symbol), in.get(spec.base), in.get(spec.quote), in.get(spec.tickSize), in.get(spec.lotSize);
+        in.get(spec.minQuantity), in.get(status);
+        if (!in.ok())
+            return false;
+        const auto base = findAsset(spec.base.view());
+        const auto quote = findAsset(spec.quote.view());
+        if (checkNewInstrument(spec) || !base || !quote)
+            return bad();
+        install(InstrumentView{static_cast<InstrumentId>(i), spec.symbol, spec.base, spec.quote, *base, *quote,
+                               spec.tickSize, spec.lotSize, spec.minQuantity, status});
+    }
+    std::uint32_t accounts = 0;
+    in.get(accounts);
+    if (!in.ok() || accounts > in.remaining())
+        return in.ok() ? bad() : false;
+    for (std::uint32_t i = 0; i < accounts; ++i) {
+        AccountId id = 0;
+        in.get(id);
+        if (!in.ok() || id == 0 || m_ledger.find(id))
+            return in.ok() ? bad() : false;
+        const std::uint32_t index = m_ledger.findOrCreate(id);
+        for (AssetId asset = 0; asset < assets; ++asset) {
+            std::int64_t available = 0;
+            std::int64_t reserved = 0;
+            in.get(available), in.get(reserved);
+            if (!in.ok() || !m_ledger.restore(index, asset, available, reserved))
+                return in.ok() ? bad() : false;
+        }
+    }
+    std::uint64_t orders = 0;
+    in.get(orders);
+    if (!in.ok() || orders > in.remaining())
+        return in.ok() ? bad() : false;
+    for (std::uint64_t i = 0; i < orders; ++i) {
+        OrderId id = 0;
+        AccountId account = 0;
+        InstrumentId instrumentId = 0;
+        Side side = Side::Buy;
+        std::int64_t price = 0, quantity = 0, remaining = 0;
+        bool postOnly = false;
+        SelfTradePrevention stp = SelfTradePrevention::ExpireTaker;
+        ClientOrderId clientOrderId;
+        TimeNs acceptedAt = 0;
+        in.get(id), in.get(account), in.get(instrumentId), in.get(side), in.get(price), in.get(quantity);
+        in.get(remaining), in.get(postOnly), in.get(stp), in.get(clientOrderId), in.get(acceptedAt);
+        if (!in.ok())
+            return false;
+        const auto accountIndex = m_ledger.find(account);
+        if (id == 0 || id >= m_nextOrder || m_openOrders.find(id) || !accountIndex || instrumentId >= m_instruments.size())
+            return bad();
+        Instrument &instrument = *m_instruments[instrumentId];
+        if (price <= 0 || price % instrument.tick != 0 || quantity % instrument.lot != 0 || remaining % instrument.lot != 0
+            || remaining <= 0 || remaining > quantity || !validClientOrderId(clientOrderId.view()))
+            return bad();
+        Order &order = *m_orderPool.acquire();
+        order.priceTicks = price / instrument.tick;
+        order.quantityLots = quantity / instrument.lot;
+        order.remainingLots = remaining / instrument.lot;
+        order.accountIndex = *accountIndex;
+        order.instrument = instrumentId;
+        order.side = side;
+        order.type = OrderType::Limit;
+        order.stp = stp;
+        order.postOnly = postOnly;
+        order.id = id;
+        order.account = account;
+        order.acceptedAt = acceptedAt;
+        order.clientOrderId = clientOrderId;
+        m_openOrders.insert(id, &order);
+        instrument.book.side(side).append(order);
+    }
+    std::uint64_t remembered = 0;
+    in.get(remembered);
+    if (!in.ok() || remembered > in.remaining())
+        return in.ok() ? bad() : false;
+    TimeNs lastAccepted = 0;
+    for (std::uint64_t i = 0; i < remembered; ++i) {
+        ClientOrderKey key;
+        ClientOrderEntry e;
+        in.get(key.account), in.get(key.id), in.get(e.order), in.get(e.acceptedAt), in.get(e.symbol);
+        in.get(e.side), in.get(e.type), in.get(e.timeInForce), in.get(e.postOnly), in.get(e.stp), in.get(e.price);
+        in.get(e.quantity);
+        if (!in.ok())
+            return false;
+        // Acceptance order, so the retention queue stays sorted by time as forgetting expects.
+        if (key.id.empty() || m_clientOrders.find(key) || e.order == 0 || e.order >= m_nextOrder
+            || e.acceptedAt < lastAccepted || e.acceptedAt > m_time)
+            return bad();
+        lastAccepted = e.acceptedAt;
+        m_clientOrders.insert(key, e);
+        m_retention.push(RetentionItem{e.acceptedAt, key, e.order});
+    }
+    in.finish();
+    return in.ok();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -943,6 +1172,32 @@ Sequencer::~Sequencer() = default;
 CommandResult Sequencer::apply(const Command &command, std::vector<Event> &out)
 {
     return m_core->apply(command, out);
+}
+
+void Sequencer::saveSnapshot(std::vector<std::uint8_t> &out) const
+{
+    const std::size_t start = out.size();
+    ByteWriter writer(out);
+    m_core->save(writer);
+    // A trailing checksum over the whole body: any damage is refused before a byte of it is believed.
+    writer.put(snapshotChecksum(std::span(out).subspan(start)));
+}
+
+Expected<std::unique_ptr<Sequencer>, CodecError> Sequencer::fromSnapshot(std::span<const std::uint8_t> bytes)
+{
+    if (bytes.size() < sizeof(std::uint64_t))
+        return unexpected(CodecError::Truncated);
+    const std::span<const std::uint8_t> body = bytes.first(bytes.size() - sizeof(std::uint64_t));
+    ByteReader trailer(bytes.last(sizeof(std::uint64_t)));
+    std::uint64_t checksum = 0;
+    trailer.get(checksum);
+    if (checksum != snapshotChecksum(body))
+        return unexpected(CodecError::ChecksumMismatch);
+    auto sequencer = std::make_unique<Sequencer>();
+    ByteReader reader(body);
+    if (!sequencer->m_core->load(reader))
+        return unexpected(reader.error().value_or(CodecError::BadValue));
+    return sequencer;
 }
 
 Seq Sequencer::lastSeq() const

@@ -92,6 +92,7 @@
 // t >= T + 24 h are forgotten; until then, the id cannot be reused for another payload.
 #pragma once
 
+#include "codec.h"
 #include "command.h"
 #include "event.h"
 
@@ -173,9 +174,17 @@ public:
     //     open order: id, account, side, price, quantity, remaining (raw), post-only, stp, client order id;
     //   per (account, asset) ascending with a non-zero available or reserved: account, asset, available,
     //     reserved (raw);
-    //   per remembered client order id ascending by (account, id text): account, id text, order id, T.
+    //   per remembered client order id ascending by (account, id text): account, id text, order id, T, then
+//     the payload a retry must repeat: symbol, side, type, time in force, post-only, stp, whether a
+//     price was given, the price (0 if not), quantity.
     // Enums go in as their underlying integer values.
     std::uint64_t stateHash() const;
+
+    // The whole state as bytes, and back: what recovery loads before it replays the journal's tail. A
+    // restored engine behaves exactly like the one saved (same events for the same commands from then on)
+    // and has the same stateHash(); callers compare that hash with the one stored beside the snapshot.
+    void saveSnapshot(std::vector<std::uint8_t> &out) const;
+    static Expected<std::unique_ptr<Sequencer>, CodecError> fromSnapshot(std::span<const std::uint8_t> bytes);
 
     // Queries for tests, snapshots and the service; engine thread only, like everything here.
     std::size_t instrumentCount() const;

@@ -856,6 +856,16 @@ std::uint64_t ReferenceVenue::stateHash() const
         hasher.add(std::string_view(key.second));
         hasher.add(std::uint64_t(entry.order));
         hasher.add(std::int64_t(entry.acceptedAt));
+        const PlacePayload &p = entry.payload;
+        hasher.add(p.symbol.view());
+        hasher.add(std::uint64_t(p.side));
+        hasher.add(std::uint64_t(p.type));
+        hasher.add(std::uint64_t(p.timeInForce));
+        hasher.add(p.postOnly);
+        hasher.add(std::uint64_t(p.stp));
+        hasher.add(p.price.has_value());
+        hasher.add(p.price.value_or(Decimal()).raw());
+        hasher.add(p.quantity.raw());
     }
     return hasher.value();
 }
