@@ -1,6 +1,9 @@
 // bourse: the process entry point. Reads the options (exiting 2 on a bad one, before anything is written),
-// sets up logging and the shutdown signals, and hands over to VenueProcess. Main thread.
+// opens the database and brings its schema up to date (exiting 2 when it cannot), sets up logging and the
+// shutdown signals, and hands over to VenueProcess. Main thread.
+#include "connection.h"
 #include "log.h"
+#include "migrations.h"
 #include "options.h"
 #include "shutdown_signals.h"
 #include "venue_process.h"
@@ -11,6 +14,7 @@
 #include <QStandardPaths>
 
 #include <cstdio>
+#include <optional>
 
 namespace {
 
@@ -55,20 +59,48 @@ int main(int argc, char *argv[])
     case Invocation::Action::Run: break;
     }
     const Options &options = invocation->options;
+    installLogHandler(options.logFormat, options.logLevel);
 
-    // Every option has validated; from here on bourse may write.
+    // Every option has validated; from here on bourse may write. PostgreSQL is reached before anything is
+    // written, so that an unreachable one leaves no trace; a SQLite file lives in the data dir, which has to
+    // exist first. The start-up connection is the main thread's, and closes once the schema is up to date.
+    const bourse::sql::ConnectionFactory databases(options.database);
+    std::optional<bourse::sql::Connection> startup;
+    const auto connect = [&]() -> std::optional<QString> {
+        bourse::Expected<bourse::sql::Connection, QString> connection = databases.open(u"startup");
+        if (!connection)
+            return connection.error();
+        startup.emplace(std::move(connection.value()));
+        return std::nullopt;
+    };
+    const auto databaseFailure = [](const QString &error) {
+        printLine(stderr, QStringLiteral("bourse: database: ") + error);
+        return kExitBadUsage;
+    };
+    const bool sqlite = options.database.driver == bourse::sql::DatabaseUrl::Driver::Sqlite;
+    if (!sqlite) {
+        if (const std::optional<QString> error = connect())
+            return databaseFailure(*error);
+    }
     if (const std::optional<QString> error = createDataDir(options.dataDir)) {
         printLine(stderr, QStringLiteral("bourse: data dir: ") + *error);
         return kExitBadUsage;
     }
-    installLogHandler(options.logFormat, options.logLevel);
+    if (sqlite) {
+        if (const std::optional<QString> error = connect())
+            return databaseFailure(*error);
+    }
+    const bourse::Expected<bourse::sql::MigrationReport, QString> schema = migrateDatabase(*startup);
+    if (!schema)
+        return databaseFailure(schema.error());
+    startup.reset();
 
     ShutdownSignals shutdownSignals;
     if (const std::optional<QString> error = shutdownSignals.install()) {
         logError(lcApp(), *error);
         return kExitFailure;
     }
-    VenueProcess venue(options);
+    VenueProcess venue(options, *schema);
     QObject::connect(&shutdownSignals, &ShutdownSignals::shutdownRequested, &venue,
                      [&venue](int signalNumber) { venue.shutdown(signalName(signalNumber)); });
     // Queued: finished() may come before exec() has started the loop, and exit() would then be lost.

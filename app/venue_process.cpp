@@ -57,9 +57,21 @@ std::optional<QString> createDataDir(const QString &path)
     return std::nullopt;
 }
 
-VenueProcess::VenueProcess(Options options, QObject *parent)
+Expected<sql::MigrationReport, QString> migrateDatabase(sql::Connection &connection)
+{
+    const Expected<sql::MigrationSet, QString> migrations = sql::MigrationSet::builtIn(connection.driver());
+    if (!migrations)
+        return unexpected(connection.description() + QStringLiteral(": ") + migrations.error());
+    Expected<sql::MigrationReport, QString> report = sql::applyMigrations(connection, *migrations);
+    if (!report)
+        return unexpected(connection.description() + QStringLiteral(": ") + report.error());
+    return report;
+}
+
+VenueProcess::VenueProcess(Options options, sql::MigrationReport schema, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
+    , m_schema(std::move(schema))
 {}
 
 VenueProcess::~VenueProcess()
@@ -82,7 +94,14 @@ void VenueProcess::start()
     } else if (!m_options.headlessRequested) {
         logInfo(lcApp(), "no display (DISPLAY and WAYLAND_DISPLAY are unset); running headless");
     }
-    logWarning(lcApp(), "storage is not built yet: the venue lives in memory and is gone when bourse exits",
+    logInfo(lcApp(), "database ready",
+            {{"database", m_options.database.toString()},
+             {"schema_version", m_schema.toVersion},
+             {"migrated_from", m_schema.fromVersion},
+             {"applied", m_schema.applied.isEmpty() ? QStringLiteral("none") : m_schema.applied.join(u',')}});
+    logWarning(lcApp(),
+               "the venue's state is not persisted yet: orders, trades and balances live in memory and are gone "
+               "when bourse exits; the database holds only the schema so far",
                {{"database", m_options.database.toString()}});
 
     m_engine.start();

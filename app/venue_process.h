@@ -1,10 +1,14 @@
 // VenueProcess: one running Bourse, wired together. It starts the engine, adds the default instruments,
 // says in the log what runs (and what this build does not do yet), and takes everything down again on
-// shutdown(). The storage, the HTTP server and the desktop window join it in later issues. Main thread.
+// shutdown(). main() has opened and migrated the database before; the journal, the HTTP server and the
+// desktop window join it in later issues. Main thread.
 #pragma once
 
 #include "command.h"
+#include "connection.h"
 #include "engine_host.h"
+#include "expected.h"
+#include "migrations.h"
 #include "options.h"
 
 #include <QObject>
@@ -19,7 +23,8 @@ class VenueProcess final : public QObject
     Q_OBJECT
 
 public:
-    explicit VenueProcess(Options options, QObject *parent = nullptr);
+    // `schema`: what migrating the database at start-up did, for the log.
+    VenueProcess(Options options, sql::MigrationReport schema, QObject *parent = nullptr);
     ~VenueProcess() override;
 
     // Returns at once; the engine reports back through the event loop.
@@ -35,6 +40,7 @@ private:
     void finish(int exitCode);
 
     Options m_options;
+    sql::MigrationReport m_schema;
     EngineHost m_engine;
     bool m_finishing = false;
 };
@@ -45,5 +51,10 @@ std::vector<AddInstrument> defaultInstruments();
 // Creates the data dir (and its parents) if it is missing, the dir itself with mode 0700 since it will
 // hold keys and the database. Returns what went wrong, if anything.
 std::optional<QString> createDataDir(const QString &path);
+
+// Brings the schema of the database behind `connection` up to date with the migrations built into this
+// bourse, on the connection's thread. The error is one line that starts with the database's URL (without
+// its password), for "bourse: database: ...".
+Expected<sql::MigrationReport, QString> migrateDatabase(sql::Connection &connection);
 
 } // namespace bourse::app

@@ -1,7 +1,12 @@
 // Tests of the built `bourse` binary, run as a process: --help and --version; every kind of bad input exits
-// 2 with exactly one line on stderr and writes nothing; a valid run starts the engine, logs it, does not
-// listen on its port, and exits 0 well within 10 s of SIGTERM or SIGINT. HOME and XDG_DATA_HOME point
-// into a temporary directory, so the user's own data dir is never touched.
+// 2 with exactly one line on stderr and writes nothing; so does a database that cannot be reached or
+// opened, or whose schema is newer than this bourse; a valid run creates bourse.db with the schema in a
+// fresh data dir (and finds nothing to migrate the next time), starts the engine, logs it, does not listen
+// on its port, and exits 0 well within 10 s of SIGTERM or SIGINT. HOME and XDG_DATA_HOME point into a
+// temporary directory, so the user's own data dir is never touched.
+#include "connection.h"
+#include "migrations.h"
+
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
@@ -11,6 +16,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSqlQuery>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -108,6 +114,10 @@ private slots:
     void configFileInTheDataDir();
     void displayWithoutHeadless();
     void logLevelFilters();
+    void badDatabase_data();
+    void badDatabase();
+    void freshDataDirGetsTheSchema();
+    void newerSchemaIsRefused();
 
 private:
     QString expand(QString text) const { return text.replace(QStringLiteral("$TMP"), m_dir->path()); }
@@ -372,12 +382,141 @@ void tst_Cli::logLevelFilters()
     Bourse bourse(environment({QStringLiteral("BOURSE_LOG_LEVEL=warning")}),
                   {QStringLiteral("--headless"), QStringLiteral("--data-dir"), m_dir->filePath(QStringLiteral("data")),
                    QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())});
-    waitForLine(bourse, "storage is not built yet");
+    waitForLine(bourse, "not persisted yet");
     bourse.signal(SIGTERM);
     QTRY_COMPARE_WITH_TIMEOUT(bourse.process().state(), QProcess::NotRunning, kTimeoutMs);
     QCOMPARE(bourse.process().exitCode(), 0);
     for (const QByteArray &line : bourse.errorLines())
         QVERIFY2(line.contains(" warning ") || line.contains(" error "), line.constData());
+}
+
+void tst_Cli::badDatabase_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QStringList>("environment");
+    QTest::addColumn<QByteArray>("existingDatabase"); // content of $TMP/data/bourse.db when not empty
+    QTest::addColumn<QString>("error");               // the start of the line; $CLOSED: a closed port
+
+    const QStringList none;
+    QTest::newRow("postgresql, closed port")
+        << QStringList{"--database-url", "postgresql://bourse:s3cret@127.0.0.1:$CLOSED/x"} << none << QByteArray()
+        << "bourse: database: postgresql://bourse:***@127.0.0.1:$CLOSED/x: connection to server at \"127.0.0.1\", "
+           "port $CLOSED failed: Connection refused";
+    QTest::newRow("postgresql from the environment, closed port")
+        << none << QStringList{"BOURSE_DATABASE_URL=postgresql://u:s3cret@127.0.0.1:$CLOSED/venue"} << QByteArray()
+        << "bourse: database: postgresql://u:***@127.0.0.1:$CLOSED/venue: connection to server at \"127.0.0.1\", "
+           "port $CLOSED failed: Connection refused";
+    QTest::newRow("sqlite, not a database")
+        << none << none << QByteArray(4096, 'x')
+        << "bourse: database: sqlite:$TMP/data/bourse.db: PRAGMA journal_mode=WAL: file is not a database";
+}
+
+void tst_Cli::badDatabase()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QStringList, environment);
+    QFETCH(QByteArray, existingDatabase);
+    QFETCH(QString, error);
+
+    const QString dataDir = m_dir->filePath(QStringLiteral("data"));
+    if (!existingDatabase.isEmpty()) {
+        QVERIFY(QDir().mkpath(dataDir));
+        QFile database(dataDir + QStringLiteral("/bourse.db"));
+        QVERIFY(database.open(QIODevice::WriteOnly));
+        database.write(existingDatabase);
+    }
+    const QString closed = QString::number(freePort());
+    const auto expandAll = [&](QString text) { return expand(text.replace(QStringLiteral("$CLOSED"), closed)); };
+    QStringList args{QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir};
+    for (const QString &argument : arguments)
+        args.append(expandAll(argument));
+    QStringList env;
+    for (const QString &entry : environment)
+        env.append(expandAll(entry));
+    const QStringList before = tree();
+
+    Bourse bourse(this->environment(env), args);
+    QVERIFY(bourse.process().waitForFinished(kTimeoutMs));
+    QCOMPARE(bourse.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(bourse.process().exitCode(), 2);
+    const QByteArrayList lines = bourse.errorLines();
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(QString::fromUtf8(lines.constFirst()).startsWith(expandAll(error)), lines.constFirst().constData());
+    QVERIFY(!bourse.standardError().contains("s3cret"));
+    QCOMPARE(bourse.standardOutput(), QByteArray());
+    QCOMPARE(tree(), before); // an unreachable database leaves not even the data dir behind
+}
+
+void tst_Cli::freshDataDirGetsTheSchema()
+{
+    const QString dataDir = m_dir->filePath(QStringLiteral("data"));
+    const QString databasePath = dataDir + QStringLiteral("/bourse.db");
+    const auto migrations = bourse::sql::MigrationSet::builtIn(bourse::sql::DatabaseUrl::Driver::Sqlite);
+    QVERIFY(migrations.hasValue());
+    const QString latest = QString::number(migrations->latestVersion());
+    const QStringList arguments{QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir,
+                                QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())};
+    {
+        Bourse bourse(environment(), arguments);
+        waitForLine(bourse, "engine running");
+        const QByteArray log = bourse.standardError();
+        QVERIFY2(log.contains("database ready database=sqlite:" + databasePath.toUtf8()
+                              + " schema_version=" + latest.toUtf8() + " migrated_from=0 applied=0001_initial"),
+                 log.constData());
+        QVERIFY(log.contains("not persisted yet"));
+        stop(bourse, SIGTERM);
+    }
+    QVERIFY(QFileInfo::exists(databasePath));
+    {
+        auto connection = bourse::sql::ConnectionFactory(bourse::sql::DatabaseUrl::sqlite(databasePath)).open(u"test");
+        QVERIFY2(connection.hasValue(), qPrintable(connection.hasValue() ? QString() : connection.error()));
+        QSqlQuery query(connection.value().database());
+        QVERIFY(query.exec(QStringLiteral("SELECT max(version), count(*) FROM schema_migrations")) && query.next());
+        QCOMPARE(query.value(0).toString(), latest);
+        QCOMPARE(query.value(1).toString(), latest);
+        QVERIFY(query.exec(QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                                          "('commands', 'events', 'orders', 'trades', 'balances', 'users')"))
+                && query.next());
+        QCOMPARE(query.value(0).toInt(), 6);
+    }
+
+    // The next start finds the schema up to date.
+    Bourse again(environment(), arguments);
+    waitForLine(again, "engine running");
+    QVERIFY2(again.standardError().contains("schema_version=" + latest.toUtf8() + " migrated_from=" + latest.toUtf8()
+                                            + " applied=none"),
+             again.standardError().constData());
+    stop(again, SIGTERM);
+}
+
+void tst_Cli::newerSchemaIsRefused()
+{
+    const QString dataDir = m_dir->filePath(QStringLiteral("data"));
+    const QString databasePath = dataDir + QStringLiteral("/bourse.db");
+    QVERIFY(QDir().mkpath(dataDir));
+    {
+        // What a later bourse would leave: a migration this one has never heard of.
+        const auto url = bourse::sql::DatabaseUrl::sqlite(databasePath);
+        auto connection = bourse::sql::ConnectionFactory(url).open(u"test");
+        QVERIFY(connection.hasValue());
+        const auto migrations = bourse::sql::MigrationSet::builtIn(url.driver);
+        QVERIFY(migrations.hasValue());
+        QVERIFY(bourse::sql::applyMigrations(connection.value(), *migrations).hasValue());
+        QCOMPARE(connection.value().execute(QStringLiteral("INSERT INTO schema_migrations VALUES (99, 'future', '%1', "
+                                                           "'2030-01-01T00:00:00.000Z')")
+                                                .arg(QString(64, u'f'))),
+                 std::nullopt);
+    }
+    const QStringList before = tree();
+    Bourse bourse(environment(), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir});
+    QVERIFY(bourse.process().waitForFinished(kTimeoutMs));
+    QCOMPARE(bourse.process().exitCode(), 2);
+    QCOMPARE(QString::fromUtf8(bourse.standardError()),
+             QStringLiteral("bourse: database: sqlite:%1: the database's schema is at version 99 (0099_future), newer "
+                            "than this bourse knows (latest 0001_initial); run the bourse that migrated it, or a newer "
+                            "one\n")
+                 .arg(databasePath));
+    QCOMPARE(tree(), before);
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -1,0 +1,79 @@
+// JournalWriter: the journal thread. Takes batches from the engine thread and makes them durable with
+// group commit: while one transaction commits, the next batches queue up, and the next transaction takes
+// them all, so commits grow with load and latency stays one commit. A batch's `done` runs only after its
+// COMMIT (on the journal thread): that is when acks may be released and events published. If the database
+// fails, nothing is acknowledged: the writer reconnects with backoff and writes the same batches again,
+// skipping whatever a lost COMMIT reply had in fact made durable, so nothing is written twice.
+// Created, started and stopped on one thread (the main thread); append() from any thread.
+#pragma once
+
+#include "connection.h"
+#include "journal.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace bourse::sql {
+
+class JournalWriter final : public QObject
+{
+    Q_OBJECT
+
+public:
+    using Done = std::function<void(const Expected<JournalPosition, QString> &)>;
+
+    struct Options
+    {
+        std::chrono::milliseconds firstRetryDelay{50};
+        std::chrono::milliseconds maxRetryDelay{5000};
+        std::size_t maxEventsPerCommit = 100'000; // bounds one transaction's size, not its wait
+    };
+
+    explicit JournalWriter(ConnectionFactory factory, Options options, QObject *parent = nullptr);
+    explicit JournalWriter(ConnectionFactory factory, QObject *parent = nullptr)
+        : JournalWriter(std::move(factory), Options{}, parent)
+    {}
+    ~JournalWriter() override; // stop()s
+
+    void start();
+    // Writes everything queued (retrying while the database fails, until `giveUpAfter`), then ends the
+    // thread. Batches still unwritten then get their done() with an error.
+    void stop(std::chrono::milliseconds giveUpAfter = std::chrono::seconds(5));
+
+    void append(JournalBatch batch, Done done);
+
+signals:
+    // From the journal thread, after each COMMIT.
+    void committed(bourse::sql::JournalPosition position, int batches, qint64 commitMicroseconds);
+    // From the journal thread when writing fails (each retry) and when it works again.
+    void unavailable(const QString &reason);
+    void available();
+
+private:
+    struct Pending
+    {
+        JournalBatch batch;
+        Done done;
+    };
+
+    void run();
+
+    ConnectionFactory m_factory;
+    Options m_options;
+    std::unique_ptr<QThread> m_thread;
+
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Pending> m_queue;                            // guarded by m_mutex
+    bool m_stopping = false;                                // guarded by m_mutex
+    std::chrono::steady_clock::time_point m_giveUpAt;       // guarded by m_mutex
+};
+
+} // namespace bourse::sql
