@@ -8,6 +8,11 @@ EngineHost::EngineHost(QObject *parent)
     : QObject(parent)
 {}
 
+EngineHost::EngineHost(Setup setup, QObject *parent)
+    : QObject(parent)
+    , m_setup(std::move(setup))
+{}
+
 EngineHost::~EngineHost()
 {
     stop();
@@ -74,33 +79,67 @@ QFuture<EngineReply> EngineHost::submit(const Command &command)
 
 void EngineHost::run()
 {
-    // Made here rather than in the constructor, so that the engine's memory belongs to this thread from
-    // its first byte and nothing else ever holds a pointer to it.
-    const auto sequencer = std::make_unique<Sequencer>();
-    std::deque<Pending> batch;
+    const std::unique_ptr<Sequencer> sequencer = m_setup.engine ? std::move(m_setup.engine) : std::make_unique<Sequencer>();
+    Seq commandSeq = m_setup.lastCommandSeq;
+    std::uint64_t sinceSnapshot = 0;
+    std::deque<Pending> taken;
     for (;;) {
         {
             std::unique_lock lock(m_mutex);
             m_wake.wait(lock, [this] { return !m_queue.empty() || m_stopped; });
             if (m_queue.empty())
                 return; // stopped, and everything queued before the stop has been applied
-            batch.swap(m_queue);
+            taken.swap(m_queue);
         }
-        // The storage issue puts the journal between apply and the replies: they are released only once
-        // the batch has committed.
-        auto events = std::make_shared<std::vector<Event>>();
-        for (Pending &pending : batch) {
-            const auto first = static_cast<std::ptrdiff_t>(events->size());
-            EngineReply reply;
+        // Shared with the journal's done(), which may run after this loop has moved on.
+        auto batch = std::make_shared<std::vector<Pending>>(std::make_move_iterator(taken.begin()),
+                                                            std::make_move_iterator(taken.end()));
+        taken.clear();
+        auto replies = std::make_shared<std::vector<EngineReply>>(batch->size());
+        sql::JournalBatch journal;
+        for (std::size_t i = 0; i < batch->size(); ++i) {
+            const Command &command = (*batch)[i].command;
+            const std::size_t first = journal.events.size();
+            EngineReply &reply = (*replies)[i];
             reply.status = EngineReply::Status::Applied;
-            reply.result = sequencer->apply(pending.command, *events);
-            reply.events.assign(events->begin() + first, events->end());
-            pending.promise.addResult(std::move(reply));
-            pending.promise.finish();
+            reply.result = sequencer->apply(command, journal.events);
+            reply.events.assign(journal.events.begin() + static_cast<std::ptrdiff_t>(first), journal.events.end());
+            journal.commands.push_back(sql::JournalCommand{++commandSeq, command, reply.result.firstSeq, reply.result.lastSeq});
         }
-        batch.clear();
-        emit batchApplied(EngineBatch{std::move(events), sequencer->lastSeq()});
+        sinceSnapshot += batch->size();
+        if (m_setup.journal && sinceSnapshot >= m_setup.snapshotEvery) {
+            sql::JournalSnapshot snapshot{commandSeq, sequencer->lastSeq(), sequencer->lastTime(),
+                                          sequencer->stateHash(), {}};
+            sequencer->saveSnapshot(snapshot.bytes);
+            journal.snapshot = std::move(snapshot);
+            sinceSnapshot = 0;
+        }
+        const Seq lastSeq = sequencer->lastSeq();
+        if (!m_setup.journal) {
+            release(*batch, *replies, true, std::move(journal.events), lastSeq);
+            continue;
+        }
+        m_setup.journal->append(std::move(journal),
+                                [this, batch, replies, lastSeq](const Expected<sql::JournalPosition, QString> &written,
+                                                                sql::JournalBatch &&committed) {
+                                    release(*batch, *replies, written.hasValue(), std::move(committed.events), lastSeq);
+                                });
     }
+}
+
+void EngineHost::release(std::vector<Pending> &batch, std::vector<EngineReply> &replies, bool durable,
+                         std::vector<Event> &&events, Seq lastSeq)
+{
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!durable) {
+            replies[i].status = EngineReply::Status::NotDurable;
+            replies[i].events.clear();
+        }
+        batch[i].promise.addResult(std::move(replies[i]));
+        batch[i].promise.finish();
+    }
+    if (durable)
+        emit batchApplied(EngineBatch{std::make_shared<const std::vector<Event>>(std::move(events)), lastSeq});
 }
 
 } // namespace bourse::app

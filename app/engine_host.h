@@ -1,13 +1,15 @@
-// EngineHost: runs the matching engine on a thread of its own. The Sequencer is created on that thread and
-// only ever touched there, so the engine needs no locks; the one shared structure is the command queue
-// behind submit(). Every command's outcome comes back as a QFuture (continue it with .then(context, ...)
-// to get it on your own thread), and every applied batch is announced by batchApplied(), which the
-// journal and the GUI models will listen to. Created, started and stopped on the main thread; submit()
-// from any thread.
+// EngineHost: runs the matching engine on a thread of its own. The Sequencer is handed over before the
+// thread starts and from then on only touched there, so the engine needs no locks; the one shared
+// structure is the command queue behind submit(). The thread applies whatever has queued as one batch,
+// numbers the commands, and hands the batch to the journal; only after the journal's COMMIT does each
+// command's QFuture complete and batchApplied() announce the events (DESIGN.md: nobody sees an event a
+// crash could take back). Without a journal (unit tests) replies are released at once. Created, started
+// and stopped on the main thread; submit() from any thread.
 #pragma once
 
 #include "command.h"
 #include "event.h"
+#include "journal_writer.h"
 #include "sequencer.h"
 
 #include <QFuture>
@@ -26,8 +28,9 @@ namespace bourse::app {
 struct EngineReply
 {
     enum class Status : std::uint8_t {
-        Applied,       // the engine took the command: result says whether it accepted or rejected it
+        Applied,       // durable: result says whether the engine accepted or rejected it
         EngineStopped, // the engine had stopped; nothing happened
+        NotDurable,    // the engine applied it but the journal could not make it durable before shutdown
     };
 
     Status status = Status::EngineStopped;
@@ -46,7 +49,16 @@ class EngineHost final : public QObject
     Q_OBJECT
 
 public:
+    struct Setup
+    {
+        std::unique_ptr<Sequencer> engine; // null: an empty engine
+        Seq lastCommandSeq = 0;            // the journal's last command: numbering goes on from here
+        sql::JournalWriter *journal = nullptr; // null: no durability (unit tests); must outlive stop()
+        std::uint64_t snapshotEvery = 100'000; // commands between snapshots written to the journal
+    };
+
     explicit EngineHost(QObject *parent = nullptr);
+    explicit EngineHost(Setup setup, QObject *parent = nullptr);
     ~EngineHost() override; // stop()s
 
     // Starts the engine thread; commands submitted before wait for it.
@@ -72,6 +84,11 @@ private:
     };
 
     void run(); // the engine thread's whole life
+    // Completes the batch's futures and announces its events; on the journal thread after COMMIT.
+    void release(std::vector<Pending> &batch, std::vector<EngineReply> &replies, bool durable,
+                 std::vector<Event> &&events, Seq lastSeq);
+
+    Setup m_setup; // the engine moves to the engine thread when it starts
 
     std::unique_ptr<QThread> m_thread; // main thread only
 

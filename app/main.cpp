@@ -2,6 +2,7 @@
 // opens the database and brings its schema up to date (exiting 2 when it cannot), sets up logging and the
 // shutdown signals, and hands over to VenueProcess. Main thread.
 #include "connection.h"
+#include "journal.h"
 #include "log.h"
 #include "migrations.h"
 #include "options.h"
@@ -10,6 +11,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QProcessEnvironment>
 #include <QStandardPaths>
 
@@ -93,6 +95,15 @@ int main(int argc, char *argv[])
     const bourse::Expected<bourse::sql::MigrationReport, QString> schema = migrateDatabase(*startup);
     if (!schema)
         return databaseFailure(schema.error());
+    // Recovery: the latest snapshot and the journal after it, replayed and checked, before anything serves.
+    QElapsedTimer recoveryTimer;
+    recoveryTimer.start();
+    bourse::Expected<bourse::sql::Recovered, QString> recovered = bourse::sql::recoverJournal(startup->database());
+    if (!recovered) {
+        printLine(stderr, QStringLiteral("bourse: journal: ") + recovered.error());
+        return kExitFailure;
+    }
+    const qint64 recoveryMilliseconds = recoveryTimer.elapsed();
     startup.reset();
 
     ShutdownSignals shutdownSignals;
@@ -100,7 +111,7 @@ int main(int argc, char *argv[])
         logError(lcApp(), *error);
         return kExitFailure;
     }
-    VenueProcess venue(options, *schema);
+    VenueProcess venue(options, *schema, std::move(recovered.value()), recoveryMilliseconds);
     QObject::connect(&shutdownSignals, &ShutdownSignals::shutdownRequested, &venue,
                      [&venue](int signalNumber) { venue.shutdown(signalName(signalNumber)); });
     // Queued: finished() may come before exec() has started the loop, and exit() would then be lost.

@@ -30,6 +30,7 @@ struct Setting
     QLatin1StringView option;
     QLatin1StringView env;
     QLatin1StringView key;
+    bool integer = false; // the config file gives it as a TOML integer, not a string
 };
 
 constexpr Setting kListen{QLatin1StringView("--listen"), QLatin1StringView("BOURSE_LISTEN"),
@@ -43,7 +44,10 @@ constexpr Setting kLogFormat{QLatin1StringView("--log-format"), QLatin1StringVie
                              QLatin1StringView("log_format")};
 constexpr Setting kLogLevel{QLatin1StringView("--log-level"), QLatin1StringView("BOURSE_LOG_LEVEL"),
                             QLatin1StringView("log_level")};
-constexpr std::array kValueSettings{kListen, kDataDir, kDatabaseUrl, kConfig, kLogFormat, kLogLevel};
+constexpr Setting kSnapshotEvery{QLatin1StringView("--snapshot-every"), QLatin1StringView("BOURSE_SNAPSHOT_EVERY"),
+                                 QLatin1StringView("snapshot_every"), true};
+constexpr std::array kValueSettings{kListen, kDataDir, kDatabaseUrl, kConfig, kLogFormat, kLogLevel, kSnapshotEvery};
+constexpr std::uint64_t kMaxSnapshotEvery = 1'000'000'000;
 
 const QLatin1StringView kHeadless("--headless");
 const QLatin1StringView kHelp("--help");
@@ -314,15 +318,20 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
         const QString configDir = QFileInfo(options.configFile).absolutePath();
         for (const ConfigEntry &entry : config->entries()) {
             const QString source = QStringLiteral("%1:%2: %3").arg(options.configFile).arg(entry.line).arg(entry.key);
-            const bool known = std::any_of(kValueSettings.begin(), kValueSettings.end(), [&](const Setting &setting) {
-                return !setting.key.isEmpty() && entry.key == setting.key;
+            const auto setting = std::find_if(kValueSettings.begin(), kValueSettings.end(), [&](const Setting &known) {
+                return !known.key.isEmpty() && entry.key == known.key;
             });
-            if (!known)
+            if (setting == kValueSettings.end())
                 return unexpected(source + QStringLiteral(": unknown key"));
-            if (entry.value.type != ConfigValue::Type::String)
-                return unexpected(
-                    QStringLiteral("%1: expected a string, got %2").arg(source, entry.value.describeType()));
-            fromConfig.insert(entry.key, Sourced{entry.value.string, source, configDir});
+            // An integer setting may also come as a string (an INI file has no other kind); either way its
+            // text is checked like the command line's.
+            const bool integer = setting->integer && entry.value.type == ConfigValue::Type::Integer;
+            if (!integer && entry.value.type != ConfigValue::Type::String)
+                return unexpected(QStringLiteral("%1: expected %2, got %3")
+                                      .arg(source, setting->integer ? QStringLiteral("an integer") : QStringLiteral("a string"),
+                                           entry.value.describeType()));
+            fromConfig.insert(entry.key, Sourced{integer ? QString::number(entry.value.integer) : entry.value.string,
+                                                 source, configDir});
         }
     }
 
@@ -377,6 +386,20 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
         return unexpected(logLevel.error());
     options.logLevel = logLevel->value_or(options.logLevel);
 
+    const auto snapshotEvery = resolveSetting<std::uint64_t>(sourcesOf(kSnapshotEvery), [](const Sourced &source) {
+        bool ok = false;
+        const qulonglong commands = source.value.toULongLong(&ok);
+        Expected<std::uint64_t, QString> result = std::uint64_t(commands);
+        if (!ok || commands < 1 || commands > kMaxSnapshotEvery)
+            result = unexpected(QStringLiteral("expected a whole number of commands from 1 to %1, got %2")
+                                    .arg(kMaxSnapshotEvery)
+                                    .arg(quoted(source.value)));
+        return withSource(source, std::move(result));
+    });
+    if (!snapshotEvery)
+        return unexpected(snapshotEvery.error());
+    options.snapshotEvery = snapshotEvery->value_or(options.snapshotEvery);
+
     const bool hasDisplay = !input.environment.value(QStringLiteral("DISPLAY")).isEmpty()
                             || !input.environment.value(QStringLiteral("WAYLAND_DISPLAY")).isEmpty();
     options.headlessRequested = commandLine->headless;
@@ -404,6 +427,8 @@ QString usageText(const QString &defaultDataDir)
                "  --headless            no desktop window (the default when there is no display)\n"
                "  --log-format FORMAT   text or json (env BOURSE_LOG_FORMAT, default text)\n"
                "  --log-level LEVEL     debug, info, warning or error (env BOURSE_LOG_LEVEL, default info)\n"
+               "  --snapshot-every N    commands between engine snapshots in the journal, which bound the\n"
+               "                        replay at start-up (env BOURSE_SNAPSHOT_EVERY, default 100000)\n"
                "  -h, --help            show this help and exit\n"
                "  --version             show the version and exit\n"
                "\n"

@@ -39,6 +39,7 @@ struct Options
     bool headlessRequested = false;
     LogFormat logFormat = LogFormat::Text;
     LogLevel logLevel = LogLevel::Info;
+    std::uint64_t snapshotEvery = 100'000; // commands between journal snapshots
 };
 
 // The world the parser reads, passed in so that tests can make their own.

@@ -68,15 +68,32 @@ Expected<sql::MigrationReport, QString> migrateDatabase(sql::Connection &connect
     return report;
 }
 
-VenueProcess::VenueProcess(Options options, sql::MigrationReport schema, QObject *parent)
+VenueProcess::VenueProcess(Options options, sql::MigrationReport schema, sql::Recovered recovered,
+                           qint64 recoveryMilliseconds, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
     , m_schema(std::move(schema))
+    , m_replayedCommands(recovered.replayedCommands)
+    , m_recoveredCommandSeq(recovered.position.commandSeq)
+    , m_snapshotCommandSeq(recovered.snapshotCommandSeq)
+    , m_recoveryMilliseconds(recoveryMilliseconds)
+    , m_newVenue(recovered.position.commandSeq == 0)
+    , m_journal(sql::ConnectionFactory(m_options.database))
+    , m_engine(EngineHost::Setup{std::move(recovered.engine), recovered.position.commandSeq, &m_journal,
+                                 m_options.snapshotEvery})
 {}
 
 VenueProcess::~VenueProcess()
 {
+    stopEngineAndJournal();
+}
+
+void VenueProcess::stopEngineAndJournal()
+{
+    // The engine hands its last batches to the journal; the journal then writes them and releases their
+    // replies. In this order, or replies would be lost.
     m_engine.stop();
+    m_journal.stop();
 }
 
 void VenueProcess::start()
@@ -99,12 +116,22 @@ void VenueProcess::start()
              {"schema_version", m_schema.toVersion},
              {"migrated_from", m_schema.fromVersion},
              {"applied", m_schema.applied.isEmpty() ? QStringLiteral("none") : m_schema.applied.join(u',')}});
+    logInfo(lcApp(), "journal recovered",
+            {{"commands", qint64(m_recoveredCommandSeq)},
+             {"replayed", qint64(m_replayedCommands)},
+             {"snapshot_command", qint64(m_snapshotCommandSeq)},
+             {"milliseconds", m_recoveryMilliseconds}});
     logWarning(lcApp(),
-               "the venue's state is not persisted yet: orders, trades and balances live in memory and are gone "
-               "when bourse exits; the database holds only the schema so far",
-               {{"database", m_options.database.toString()}});
+               "the journal is durable, but the orders, trades, balances and candles tables are not filled from it "
+               "yet (a later step of the storage issue)");
 
+    m_journal.start();
     m_engine.start();
+    if (!m_newVenue) {
+        logInfo(lcApp(), "engine running; this build does not serve the HTTP API yet",
+                {{"listen", m_options.listen.toString()}, {"storage", "journal"}});
+        return;
+    }
     QList<QFuture<EngineReply>> futures;
     for (const AddInstrument &add : defaultInstruments())
         futures.append(m_engine.submit(Command{now(), add}));
@@ -148,7 +175,7 @@ void VenueProcess::onSeeded(const QList<EngineReply> &replies)
         }
     }
     logInfo(lcApp(), "engine running; this build does not serve the HTTP API yet",
-            {{"instruments", added}, {"listen", m_options.listen.toString()}, {"storage", "memory"}});
+            {{"instruments", added}, {"listen", m_options.listen.toString()}, {"storage", "journal"}});
 }
 
 void VenueProcess::shutdown(const QString &reason)
@@ -162,7 +189,7 @@ void VenueProcess::shutdown(const QString &reason)
 void VenueProcess::finish(int exitCode)
 {
     m_finishing = true;
-    m_engine.stop();
+    stopEngineAndJournal();
     logInfo(lcApp(), "stopped", {{"exit_code", exitCode}});
     emit finished(exitCode);
 }

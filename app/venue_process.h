@@ -1,13 +1,16 @@
-// VenueProcess: one running Bourse, wired together. It starts the engine, adds the default instruments,
-// says in the log what runs (and what this build does not do yet), and takes everything down again on
-// shutdown(). main() has opened and migrated the database before; the journal, the HTTP server and the
-// desktop window join it in later issues. Main thread.
+// VenueProcess: one running Bourse, wired together. It starts the journal writer and the engine (with the
+// state main() recovered from the journal), adds the default instruments to a new venue, says in the log
+// what runs (and what this build does not do yet), and takes everything down again on shutdown(): the
+// engine first, then the journal, so that everything applied is durable before bourse exits. The HTTP
+// server and the desktop window join it in later issues. Main thread.
 #pragma once
 
 #include "command.h"
 #include "connection.h"
 #include "engine_host.h"
 #include "expected.h"
+#include "journal.h"
+#include "journal_writer.h"
 #include "migrations.h"
 #include "options.h"
 
@@ -24,7 +27,9 @@ class VenueProcess final : public QObject
 
 public:
     // `schema`: what migrating the database at start-up did, for the log.
-    VenueProcess(Options options, sql::MigrationReport schema, QObject *parent = nullptr);
+    // `recovered`: the engine and journal position main() recovered, and how long that took.
+    VenueProcess(Options options, sql::MigrationReport schema, sql::Recovered recovered, qint64 recoveryMilliseconds,
+                 QObject *parent = nullptr);
     ~VenueProcess() override;
 
     // Returns at once; the engine reports back through the event loop.
@@ -39,9 +44,17 @@ private:
     void onSeeded(const QList<EngineReply> &replies);
     void finish(int exitCode);
 
+    void stopEngineAndJournal();
+
     Options m_options;
     sql::MigrationReport m_schema;
-    EngineHost m_engine;
+    std::size_t m_replayedCommands = 0;
+    Seq m_recoveredCommandSeq = 0;
+    Seq m_snapshotCommandSeq = 0;
+    qint64 m_recoveryMilliseconds = 0;
+    bool m_newVenue = false;
+    sql::JournalWriter m_journal;
+    EngineHost m_engine; // stopped before m_journal, whose callbacks it receives
     bool m_finishing = false;
 };
 

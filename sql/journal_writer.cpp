@@ -81,9 +81,9 @@ void JournalWriter::run()
                 const Expected<JournalPosition, QString> failed =
                     unexpected(QStringLiteral("the journal could not be written before shutdown"));
                 for (Pending &pending : taking)
-                    pending.done(failed);
+                    pending.done(failed, std::move(pending.batch));
                 for (Pending &pending : rest)
-                    pending.done(failed);
+                    pending.done(failed, std::move(pending.batch));
                 return;
             }
         }
@@ -109,7 +109,7 @@ void JournalWriter::run()
             if (written) {
                 const qint64 micros = timer.nsecsElapsed() / 1000;
                 for (Pending &pending : taking)
-                    pending.done(written);
+                    pending.done(written, std::move(pending.batch));
                 emit committed(*written, static_cast<int>(taking.size()), micros);
                 taking.clear();
                 if (failing) {

@@ -27,7 +27,9 @@ class JournalWriter final : public QObject
     Q_OBJECT
 
 public:
-    using Done = std::function<void(const Expected<JournalPosition, QString> &)>;
+    // Gets the batch back once it is durable (or has failed), so the events can go on to publishing
+    // without a copy.
+    using Done = std::function<void(const Expected<JournalPosition, QString> &, JournalBatch &&)>;
 
     struct Options
     {

@@ -382,7 +382,7 @@ void tst_Cli::logLevelFilters()
     Bourse bourse(environment({QStringLiteral("BOURSE_LOG_LEVEL=warning")}),
                   {QStringLiteral("--headless"), QStringLiteral("--data-dir"), m_dir->filePath(QStringLiteral("data")),
                    QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())});
-    waitForLine(bourse, "not persisted yet");
+    waitForLine(bourse, "not filled from it yet");
     bourse.signal(SIGTERM);
     QTRY_COMPARE_WITH_TIMEOUT(bourse.process().state(), QProcess::NotRunning, kTimeoutMs);
     QCOMPARE(bourse.process().exitCode(), 0);
@@ -463,7 +463,8 @@ void tst_Cli::freshDataDirGetsTheSchema()
         QVERIFY2(log.contains("database ready database=sqlite:" + databasePath.toUtf8()
                               + " schema_version=" + latest.toUtf8() + " migrated_from=0 applied=0001_initial"),
                  log.constData());
-        QVERIFY(log.contains("not persisted yet"));
+        QVERIFY2(log.contains("journal recovered commands=0 replayed=0"), log.constData());
+        QCOMPARE(log.count("instrument added"), 3);
         stop(bourse, SIGTERM);
     }
     QVERIFY(QFileInfo::exists(databasePath));
@@ -478,14 +479,20 @@ void tst_Cli::freshDataDirGetsTheSchema()
                                           "('commands', 'events', 'orders', 'trades', 'balances', 'users')"))
                 && query.next());
         QCOMPARE(query.value(0).toInt(), 6);
+        // The default instruments went through the journal: three commands, each with its event.
+        QVERIFY(query.exec(QStringLiteral("SELECT count(*), max(seq) FROM commands")) && query.next());
+        QCOMPARE(query.value(0).toInt(), 3);
+        QCOMPARE(query.value(1).toInt(), 3);
     }
 
-    // The next start finds the schema up to date.
+    // The next start finds the schema up to date and the venue in its journal: recovered, not seeded again.
     Bourse again(environment(), arguments);
     waitForLine(again, "engine running");
-    QVERIFY2(again.standardError().contains("schema_version=" + latest.toUtf8() + " migrated_from=" + latest.toUtf8()
-                                            + " applied=none"),
-             again.standardError().constData());
+    const QByteArray log = again.standardError();
+    QVERIFY2(log.contains("schema_version=" + latest.toUtf8() + " migrated_from=" + latest.toUtf8() + " applied=none"),
+             log.constData());
+    QVERIFY2(log.contains("journal recovered commands=3 replayed=3 snapshot_command=0"), log.constData());
+    QCOMPARE(log.count("instrument added"), 0);
     stop(again, SIGTERM);
 }
 

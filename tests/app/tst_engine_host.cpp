@@ -1,10 +1,13 @@
 // Tests of EngineHost, the engine's thread: commands come back as futures in submission order, from any
 // number of threads; batches are announced; stop() applies what was queued and refuses what comes after;
-// continuations run on the caller's thread. Also the default instruments of spec/API.md §1.
+// continuations run on the caller's thread; with a journal, a reply means the command is committed, and
+// the journal recovers the very same engine. Also the default instruments of spec/API.md §1.
 #include "engine_host.h"
 #include "venue_process.h"
 
 #include <QSignalSpy>
+#include <QSqlQuery>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
@@ -39,6 +42,66 @@ class tst_EngineHost final : public QObject
     Q_OBJECT
 
 private slots:
+    void repliesComeOnlyAfterCommit()
+    {
+        QTemporaryDir dir;
+        const sql::ConnectionFactory factory(sql::DatabaseUrl::sqlite(dir.filePath(QStringLiteral("bourse.db"))));
+        {
+            auto connection = factory.open(u"migrate");
+            QVERIFY(connection.hasValue());
+            QVERIFY(migrateDatabase(*connection).hasValue());
+        }
+        sql::JournalWriter journal(factory);
+        EngineHost host(EngineHost::Setup{nullptr, 0, &journal, 40});
+        journal.start();
+        host.start();
+
+        // An instrument, two funded accounts, then orders that cross and rest.
+        std::vector<Command> commands;
+        commands.push_back(Command{1, AddInstrument{Symbol("BTC-USD"), AssetCode("BTC"), AssetCode("USD"),
+                                                    decimal("0.01"), decimal("0.0001"), decimal("0.0001")}});
+        for (const AccountId account : {AccountId(1), AccountId(2)}) {
+            commands.push_back(Command{2, Deposit{account, AssetCode("USD"), decimal("1000000")}});
+            commands.push_back(Command{3, Deposit{account, AssetCode("BTC"), decimal("100")}});
+        }
+        for (int i = 0; i < 300; ++i) {
+            PlaceOrder order;
+            order.account = 1 + AccountId(i % 2);
+            order.symbol = Symbol("BTC-USD");
+            order.side = i % 2 ? Side::Sell : Side::Buy;
+            order.price = Decimal::fromRaw((60000 + (i % 7) - 3) * 100'000'000LL);
+            order.quantity = decimal("0.01");
+            commands.push_back(Command{10 + i, order});
+        }
+        std::vector<QFuture<EngineReply>> futures;
+        for (const Command &command : commands)
+            futures.push_back(host.submit(command));
+
+        auto check = factory.open(u"check");
+        QVERIFY(check.hasValue());
+        for (std::size_t i = 0; i < futures.size(); ++i) {
+            const EngineReply reply = waitFor(futures[i]);
+            QCOMPARE(reply.status, EngineReply::Status::Applied);
+            // The reply is out: the command must already be in the committed journal.
+            QSqlQuery query(check->database());
+            QVERIFY(query.exec(QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM commands")) && query.next());
+            QVERIFY2(query.value(0).toULongLong() >= i + 1, qPrintable(QStringLiteral("reply %1 before commit").arg(i)));
+        }
+        host.stop();
+        journal.stop();
+
+        Sequencer expected;
+        std::vector<Event> events;
+        for (const Command &command : commands)
+            expected.apply(command, events);
+        auto recovered = sql::recoverJournal(check->database());
+        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
+        QCOMPARE(recovered->engine->stateHash(), expected.stateHash());
+        QCOMPARE(recovered->position.commandSeq, Seq(commands.size()));
+        QVERIFY(recovered->snapshotCommandSeq >= 40); // snapshots were written along the way
+        QVERIFY(expected.openOrderCount() > 0);
+    }
+
     void defaultInstrumentsAreTheSpec_data();
     void defaultInstrumentsAreTheSpec();
     void appliesCommandsInOrder();

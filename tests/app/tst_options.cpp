@@ -196,6 +196,16 @@ void tst_Options::precedence_data()
         << level << QStringList() << QStringList{"BOURSE_LOG_LEVEL=error"} << levelConfig << "error";
     QTest::newRow("log_level: command line over env")
         << level << QStringList{"--log-level=debug"} << QStringList{"BOURSE_LOG_LEVEL=error"} << levelConfig << "debug";
+
+    const QString snapshot = QStringLiteral("snapshot_every");
+    const QString snapshotConfig = QStringLiteral("snapshot_every = 5000\n");
+    QTest::newRow("snapshot_every: default") << snapshot << QStringList() << QStringList() << QString() << "100000";
+    QTest::newRow("snapshot_every: config") << snapshot << QStringList() << QStringList() << snapshotConfig << "5000";
+    QTest::newRow("snapshot_every: env over config")
+        << snapshot << QStringList() << QStringList{"BOURSE_SNAPSHOT_EVERY=7"} << snapshotConfig << "7";
+    QTest::newRow("snapshot_every: command line over env")
+        << snapshot << QStringList{"--snapshot-every", "1000000000"} << QStringList{"BOURSE_SNAPSHOT_EVERY=7"}
+        << snapshotConfig << "1000000000";
 }
 
 void tst_Options::precedence()
@@ -224,6 +234,8 @@ void tst_Options::precedence()
         actual = logFormatName(options.logFormat);
     else if (setting == u"log_level")
         actual = logLevelName(options.logLevel);
+    else if (setting == u"snapshot_every")
+        actual = QString::number(options.snapshotEvery);
     QCOMPARE(actual, expand(expected));
 }
 
@@ -572,6 +584,20 @@ void tst_Options::errors_data()
     config("a table", "[server]\nlisten = \"127.0.0.1:1\"", "1: [server]: unknown table");
     config("syntax", "listen \"x\"", "1: listen: expected \"=\" after the key");
     config("the config key", "config = \"other.toml\"", "1: config: unknown key");
+    config("zero commands between snapshots", "snapshot_every = 0",
+           "1: snapshot_every: expected a whole number of commands from 1 to 1000000000, got \"0\"");
+    config("negative commands between snapshots", "snapshot_every = -3",
+           "1: snapshot_every: expected a whole number of commands from 1 to 1000000000, got \"-3\"");
+    config("a boolean for snapshot_every", "snapshot_every = true",
+           "1: snapshot_every: expected an integer, got a boolean");
+    config("words for snapshot_every", "snapshot_every = \"often\"",
+           "1: snapshot_every: expected a whole number of commands from 1 to 1000000000, got \"often\"");
+    QTest::newRow("--snapshot-every past the maximum")
+        << QStringList{"--snapshot-every", "1000000001"} << none << none
+        << "--snapshot-every: expected a whole number of commands from 1 to 1000000000, got \"1000000001\"";
+    QTest::newRow("BOURSE_SNAPSHOT_EVERY not a number")
+        << none << QStringList{"BOURSE_SNAPSHOT_EVERY=1e3"} << none
+        << "BOURSE_SNAPSHOT_EVERY: expected a whole number of commands from 1 to 1000000000, got \"1e3\"";
     QTest::newRow("a bad config value is an error even when the command line overrides it")
         << QStringList{"--config", "$TMP/c.toml", "--log-level", "debug"} << none
         << QStringList{"c.toml=log_level = \"loud\""}
@@ -629,7 +655,7 @@ void tst_Options::shippedConfigShowsTheDefaults()
             keys.append(match.captured(1));
         uncommented += (match.hasMatch() ? line.mid(2) : line) + '\n';
     }
-    QCOMPARE(keys, (QStringList{"listen", "data_dir", "database_url", "log_format", "log_level"}));
+    QCOMPARE(keys, (QStringList{"listen", "data_dir", "database_url", "log_format", "log_level", "snapshot_every"}));
     QFile copy(m_dir->filePath(QStringLiteral("all.toml")));
     QVERIFY(copy.open(QIODevice::WriteOnly));
     copy.write(uncommented);
@@ -648,6 +674,7 @@ void tst_Options::shippedConfigShowsTheDefaults()
                  QStringLiteral("sqlite:") + in.defaultDataDir + QStringLiteral("/bourse.db"));
         QCOMPARE(options.logFormat, LogFormat::Text);
         QCOMPARE(options.logLevel, LogLevel::Info);
+        QCOMPARE(options.snapshotEvery, std::uint64_t(100'000));
     }
 }
 

@@ -87,7 +87,7 @@ bool writeThroughWriter(const ConnectionFactory &factory, const History &history
     QElapsedTimer timer;
     timer.start();
     for (const JournalBatch &batch : history.batches) {
-        writer.append(batch, [&](const Expected<JournalPosition, QString> &written) {
+        writer.append(batch, [&](const Expected<JournalPosition, QString> &written, JournalBatch &&) {
             if (!written) {
                 std::lock_guard lock(mutex);
                 ++failures;

@@ -250,7 +250,7 @@ private slots:
         std::vector<JournalPosition> acknowledged; // guarded by mutex
         int failures = 0;                          // guarded by mutex
         for (const JournalBatch &batch : history.batches) {
-            writer.append(batch, [&](const Expected<JournalPosition, QString> &written) {
+            writer.append(batch, [&](const Expected<JournalPosition, QString> &written, JournalBatch &&) {
                 std::lock_guard lock(mutex);
                 if (written)
                     acknowledged.push_back(*written);
