@@ -155,6 +155,7 @@ Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vec
     if (!durable)
         return durable;
     JournalPosition position = *durable;
+    scratch.projections.clear();
     if (!db.transaction())
         return unexpected(sqlError(QStringLiteral("starting a journal transaction"), db.lastError()));
     const auto abort = [&db](const QString &error) {
@@ -188,6 +189,7 @@ Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vec
                                  asSigned(journalChecksum(event->seq, event->time, type, scratch.payload))}))
                     return abort(events.error());
                 position.eventSeq = event->seq;
+                scratch.projections.add(*event);
             }
             if (command.commandSeq <= position.commandSeq)
                 continue;
@@ -207,6 +209,8 @@ Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vec
         return abort(commands.error());
     if (!events.finish())
         return abort(events.error());
+    if (const auto projected = scratch.projections.write(db); !projected)
+        return abort(projected.error());
 
     for (const JournalBatch &batch : batches) {
         if (!batch.snapshot)

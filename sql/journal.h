@@ -6,6 +6,7 @@
 #pragma once
 
 #include "expected.h"
+#include "projections.h"
 #include "sequencer.h"
 
 #include <QSqlDatabase>
@@ -58,10 +59,12 @@ class JournalScratch final
 {
 public:
     std::vector<std::uint8_t> payload;
+    ProjectionUpdate projections;
 };
 
 // Writes the batches in ONE transaction: all of them become durable at COMMIT, or none does. Rows already
-// present (a retry after a COMMIT whose outcome was lost) are skipped by seq, never written twice.
+// present (a retry after a COMMIT whose outcome was lost) are skipped by seq, never written twice. The same
+// transaction brings the projections (projections.h) up to date with the events it inserts, and only those.
 Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vector<JournalBatch> &batches,
                                                 JournalScratch &scratch);
 
