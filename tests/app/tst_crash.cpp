@@ -47,9 +47,7 @@ private slots:
 
     void killedVenueLosesNothingAcknowledged_data()
     {
-        QTest::addColumn<sql::DatabaseUrl::Driver>("driver");
-        QTest::newRow("sqlite") << sql::DatabaseUrl::Driver::Sqlite;
-        QTest::newRow("postgresql") << sql::DatabaseUrl::Driver::PostgreSql;
+        test::TestDatabases::addDriverRows();
     }
     void killedVenueLosesNothingAcknowledged()
     {

@@ -1,5 +1,7 @@
 #include "test_databases.h"
 
+#include <QTest>
+
 #include "connection.h"
 #include "migrations.h"
 
@@ -60,6 +62,13 @@ Expected<sql::DatabaseUrl, QString> TestDatabases::freshMigrated(sql::DatabaseUr
     if (!QFile::copy(migrated->path, copy.path))
         return unexpected(QStringLiteral("cannot copy %1 to %2").arg(migrated->path, copy.path));
     return copy;
+}
+
+void TestDatabases::addDriverRows()
+{
+    QTest::addColumn<sql::DatabaseUrl::Driver>("driver");
+    for (const auto driver : {sql::DatabaseUrl::Driver::Sqlite, sql::DatabaseUrl::Driver::PostgreSql})
+        QTest::newRow(qPrintable(driverName(driver))) << driver;
 }
 
 QString TestDatabases::driverName(sql::DatabaseUrl::Driver driver)

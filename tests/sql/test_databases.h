@@ -34,6 +34,8 @@ public:
     QString directory() const { return m_directory.path(); }
 
     static QString driverName(sql::DatabaseUrl::Driver driver); // "sqlite", "postgresql"
+    // The _data() column every storage test has: "driver", one row per database.
+    static void addDriverRows();
 
 private:
     TestDatabases() = default;

@@ -100,9 +100,7 @@ DatabaseUrl tst_Connection::fresh(DatabaseUrl::Driver driver)
 
 void tst_Connection::opens_data()
 {
-    QTest::addColumn<DatabaseUrl::Driver>("driver");
-    QTest::newRow("sqlite") << DatabaseUrl::Driver::Sqlite;
-    QTest::newRow("postgresql") << DatabaseUrl::Driver::PostgreSql;
+    TestDatabases::addDriverRows();
 }
 
 void tst_Connection::opens()

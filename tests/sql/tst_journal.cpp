@@ -88,12 +88,6 @@ qint64 countRows(Connection &connection, const char *table)
     return query.value(0).toLongLong();
 }
 
-void addDriverColumn()
-{
-    QTest::addColumn<DatabaseUrl::Driver>("driver");
-    QTest::newRow("sqlite") << DatabaseUrl::Driver::Sqlite;
-    QTest::newRow("postgresql") << DatabaseUrl::Driver::PostgreSql;
-}
 
 } // namespace
 
@@ -109,7 +103,7 @@ private slots:
         m_databases = std::move(databases.value());
     }
 
-    void recoversWhatWasWritten_data() { addDriverColumn(); }
+    void recoversWhatWasWritten_data() { test::TestDatabases::addDriverRows(); }
     void recoversWhatWasWritten()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -132,7 +126,7 @@ private slots:
         QCOMPARE(recovered->snapshotCommandSeq, Seq(0));
     }
 
-    void emptyJournalRecoversAnEmptyEngine_data() { addDriverColumn(); }
+    void emptyJournalRecoversAnEmptyEngine_data() { test::TestDatabases::addDriverRows(); }
     void emptyJournalRecoversAnEmptyEngine()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -145,7 +139,7 @@ private slots:
         QCOMPARE(recovered->position.commandSeq, Seq(0));
     }
 
-    void snapshotShortensReplay_data() { addDriverColumn(); }
+    void snapshotShortensReplay_data() { test::TestDatabases::addDriverRows(); }
     void snapshotShortensReplay()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -163,7 +157,7 @@ private slots:
         QCOMPARE(recovered->engine->stateHash(), history.finalHash);
     }
 
-    void lostCommitIsNotWrittenTwice_data() { addDriverColumn(); }
+    void lostCommitIsNotWrittenTwice_data() { test::TestDatabases::addDriverRows(); }
     void lostCommitIsNotWrittenTwice()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -238,7 +232,7 @@ private slots:
         QVERIFY2(recovered.error().contains(QLatin1String("bourse restore")), qPrintable(recovered.error()));
     }
 
-    void writerAcknowledgesAfterCommit_data() { addDriverColumn(); }
+    void writerAcknowledgesAfterCommit_data() { test::TestDatabases::addDriverRows(); }
     void writerAcknowledgesAfterCommit()
     {
         QFETCH(DatabaseUrl::Driver, driver);

@@ -215,12 +215,6 @@ struct ModelOrder
     Seq seq = 0;
 };
 
-void addDriverColumn()
-{
-    QTest::addColumn<DatabaseUrl::Driver>("driver");
-    QTest::newRow("sqlite") << DatabaseUrl::Driver::Sqlite;
-    QTest::newRow("postgresql") << DatabaseUrl::Driver::PostgreSql;
-}
 
 const QString kOrderColumns = QStringLiteral(
     "SELECT status, filled_quantity, filled_notional, price, quantity, client_order_id, type, time_in_force, "
@@ -247,7 +241,7 @@ private slots:
         QCOMPARE(notionalRaw(dec("0.00000001"), dec("1")), qint64(1));
     }
 
-    void orderLifecycle_data() { addDriverColumn(); }
+    void orderLifecycle_data() { test::TestDatabases::addDriverRows(); }
     void orderLifecycle()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -310,7 +304,7 @@ private slots:
                  (QVariantList{"halted", qint64(kT0), qint64(kT0 + 5 * kSecond)}));
     }
 
-    void takerAcrossTwoMakers_data() { addDriverColumn(); }
+    void takerAcrossTwoMakers_data() { test::TestDatabases::addDriverRows(); }
     void takerAcrossTwoMakers()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -348,7 +342,7 @@ private slots:
         compareBalances(*connection, venue.engine());
     }
 
-    void marketOrdersExpire_data() { addDriverColumn(); }
+    void marketOrdersExpire_data() { test::TestDatabases::addDriverRows(); }
     void marketOrdersExpire()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -379,7 +373,7 @@ private slots:
         compareBalances(*connection, venue.engine());
     }
 
-    void candles_data() { addDriverColumn(); }
+    void candles_data() { test::TestDatabases::addDriverRows(); }
     void candles()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -412,7 +406,7 @@ private slots:
         compareBalances(*connection, venue.engine());
     }
 
-    void matchesAModelOfTheEvents_data() { addDriverColumn(); }
+    void matchesAModelOfTheEvents_data() { test::TestDatabases::addDriverRows(); }
     void matchesAModelOfTheEvents()
     {
         QFETCH(DatabaseUrl::Driver, driver);
@@ -526,7 +520,7 @@ private slots:
                  tradeCount);
     }
 
-    void lostCommitChangesNoRow_data() { addDriverColumn(); }
+    void lostCommitChangesNoRow_data() { test::TestDatabases::addDriverRows(); }
     void lostCommitChangesNoRow()
     {
         QFETCH(DatabaseUrl::Driver, driver);
