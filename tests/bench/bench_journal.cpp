@@ -127,6 +127,8 @@ bool measureRecovery(const ConnectionFactory &factory, const History &history, c
     }
     const std::string prefix = std::string("replay_") + driver;
     bench((prefix + "_events_per_sec").c_str(), static_cast<double>(recovered->checkedEvents) / seconds, "events/s");
+    // Start-up with a journal of about a million events and no snapshot: connect, read, replay, check.
+    bench((std::string("restart_") + driver + "_seconds_1m_events").c_str(), seconds, "s");
     std::printf("# %s: recovered %zu commands and %zu events in %.3f s (journal of %zu events)\n", driver,
                 recovered->replayedCommands, recovered->checkedEvents, seconds, history.events);
     return true;
