@@ -55,6 +55,13 @@ bool EngineHost::isRunning() const
     return m_thread && m_thread->isRunning();
 }
 
+std::unique_ptr<Sequencer> EngineHost::takeEngine()
+{
+    if (m_thread)
+        return nullptr;
+    return std::move(m_setup.engine);
+}
+
 QFuture<EngineReply> EngineHost::submit(const Command &command)
 {
     QPromise<EngineReply> promise;
@@ -79,7 +86,7 @@ QFuture<EngineReply> EngineHost::submit(const Command &command)
 
 void EngineHost::run()
 {
-    const std::unique_ptr<Sequencer> sequencer = m_setup.engine ? std::move(m_setup.engine) : std::make_unique<Sequencer>();
+    std::unique_ptr<Sequencer> sequencer = m_setup.engine ? std::move(m_setup.engine) : std::make_unique<Sequencer>();
     Seq commandSeq = m_setup.lastCommandSeq;
     std::uint64_t sinceSnapshot = 0;
     std::deque<Pending> taken;
@@ -87,9 +94,23 @@ void EngineHost::run()
         {
             std::unique_lock lock(m_mutex);
             m_wake.wait(lock, [this] { return !m_queue.empty() || m_stopped; });
-            if (m_queue.empty())
-                return; // stopped, and everything queued before the stop has been applied
+            if (m_queue.empty()) {
+                // Stopped, and everything queued before the stop has been applied. stop() waits for this
+                // thread before anyone may take the engine back.
+                m_setup.engine = std::move(sequencer);
+                return;
+            }
             taken.swap(m_queue);
+        }
+        if (m_setup.journal && !m_setup.journal->isAvailable()) {
+            for (Pending &pending : taken) {
+                EngineReply reply;
+                reply.status = EngineReply::Status::Unavailable;
+                pending.promise.addResult(std::move(reply));
+                pending.promise.finish();
+            }
+            taken.clear();
+            continue;
         }
         // Shared with the journal's done(), which may run after this loop has moved on.
         auto batch = std::make_shared<std::vector<Pending>>(std::make_move_iterator(taken.begin()),

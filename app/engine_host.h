@@ -3,8 +3,10 @@
 // structure is the command queue behind submit(). The thread applies whatever has queued as one batch,
 // numbers the commands, and hands the batch to the journal; only after the journal's COMMIT does each
 // command's QFuture complete and batchApplied() announce the events (DESIGN.md: nobody sees an event a
-// crash could take back). Without a journal (unit tests) replies are released at once. Created, started
-// and stopped on the main thread; submit() from any thread.
+// crash could take back). Without a journal (unit tests) replies are released at once. While the journal
+// cannot write, new commands are refused with Status::Unavailable before they reach the engine: nothing
+// piles up in memory that a crash would lose, and no caller waits on a database that may not come back.
+// Created, started and stopped on the main thread; submit() from any thread.
 #pragma once
 
 #include "command.h"
@@ -31,6 +33,7 @@ struct EngineReply
         Applied,       // durable: result says whether the engine accepted or rejected it
         EngineStopped, // the engine had stopped; nothing happened
         NotDurable,    // the engine applied it but the journal could not make it durable before shutdown
+        Unavailable,   // the journal is failing (database unreachable, disk full): refused, nothing happened
     };
 
     Status status = Status::EngineStopped;
@@ -67,6 +70,9 @@ public:
     // afterwards complete at once with EngineStopped. Idempotent.
     void stop();
     bool isRunning() const;
+    // After stop(): the engine, with every command it applied (tests compare it with what recovery
+    // rebuilds). Null while running, and after a first call.
+    std::unique_ptr<Sequencer> takeEngine();
 
     // Queues one command. Commands apply in the order they were submitted, one at a time.
     QFuture<EngineReply> submit(const Command &command);

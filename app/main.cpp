@@ -15,6 +15,7 @@
 #include <QProcessEnvironment>
 #include <QStandardPaths>
 
+#include <csignal>
 #include <cstdio>
 #include <optional>
 
@@ -36,6 +37,10 @@ void printLine(FILE *stream, const QString &text)
 int main(int argc, char *argv[])
 {
     using namespace bourse::app;
+
+    // A file-size limit (ulimit -f) must be a write error the journal reports and retries, like a full
+    // disk, not a signal that kills the venue.
+    std::signal(SIGXFSZ, SIG_IGN);
 
     // No organization name: on Linux QStandardPaths would put it between ~/.local/share and "bourse",
     // and the documented data dir is ~/.local/share/bourse.

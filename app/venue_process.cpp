@@ -121,9 +121,21 @@ void VenueProcess::start()
              {"replayed", qint64(m_replayedCommands)},
              {"snapshot_command", qint64(m_snapshotCommandSeq)},
              {"milliseconds", m_recoveryMilliseconds}});
-    logWarning(lcApp(),
-               "the journal is durable, but the orders, trades, balances and candles tables are not filled from it "
-               "yet (a later step of the storage issue)");
+    // From the journal thread, queued here: one line when writing starts failing, one when it works again
+    // (the sql log has every retry).
+    connect(&m_journal, &sql::JournalWriter::unavailable, this, [this](const QString &reason) {
+        if (m_journalFailing)
+            return;
+        m_journalFailing = true;
+        logError(lcApp(), "the journal cannot write; refusing new commands until it can",
+                 {{"reason", reason}, {"pending_events", qint64(m_journal.pendingEvents())}});
+    });
+    connect(&m_journal, &sql::JournalWriter::available, this, [this] {
+        if (!m_journalFailing)
+            return;
+        m_journalFailing = false;
+        logInfo(lcApp(), "the journal writes again; accepting commands");
+    });
 
     m_journal.start();
     m_engine.start();
@@ -150,7 +162,9 @@ void VenueProcess::onSeeded(const QList<EngineReply> &replies)
     int added = 0;
     for (const EngineReply &reply : replies) {
         if (reply.status != EngineReply::Status::Applied) {
-            logError(lcApp(), "the engine stopped before it could add the default instruments");
+            logError(lcApp(), reply.status == EngineReply::Status::Unavailable
+                                  ? "the journal could not write the default instruments"
+                                  : "the engine stopped before it could add the default instruments");
             finish(1);
             return;
         }

@@ -56,6 +56,7 @@ private:
     sql::JournalWriter m_journal;
     EngineHost m_engine; // stopped before m_journal, whose callbacks it receives
     bool m_finishing = false;
+    bool m_journalFailing = false;
 };
 
 // The instruments an empty venue starts with (spec/API.md §1).

@@ -44,9 +44,15 @@ void JournalWriter::append(JournalBatch batch, Done done)
 {
     {
         std::lock_guard lock(m_mutex);
-        m_queue.push_back(Pending{std::move(batch), std::move(done)});
+        if (!m_finished) {
+            m_pendingEvents.fetch_add(batch.events.size(), std::memory_order_relaxed);
+            m_queue.push_back(Pending{std::move(batch), std::move(done)});
+            m_wake.notify_one();
+            return;
+        }
     }
-    m_wake.notify_one();
+    // The thread has ended: nothing will write this batch.
+    done(unexpected(QStringLiteral("the journal has stopped")), std::move(batch));
 }
 
 void JournalWriter::run()
@@ -63,8 +69,10 @@ void JournalWriter::run()
             std::unique_lock lock(m_mutex);
             if (taking.empty()) {
                 m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
-                if (m_queue.empty())
-                    return; // stopping, and everything is written
+                if (m_queue.empty()) {
+                    m_finished = true; // stopping, and everything is written
+                    return;
+                }
                 // Group commit: everything that queued while the last transaction ran.
                 std::size_t events = 0;
                 while (!m_queue.empty() && (taking.empty() || events < m_options.maxEventsPerCommit)) {
@@ -77,6 +85,8 @@ void JournalWriter::run()
                 // the lock: a done() may append).
                 std::deque<Pending> rest;
                 rest.swap(m_queue);
+                m_finished = true;
+                m_pendingEvents.store(0, std::memory_order_relaxed);
                 lock.unlock();
                 const Expected<JournalPosition, QString> failed =
                     unexpected(QStringLiteral("the journal could not be written before shutdown"));
@@ -108,8 +118,15 @@ void JournalWriter::run()
                 taking[i].batch = std::move(batches[i]);
             if (written) {
                 const qint64 micros = timer.nsecsElapsed() / 1000;
-                for (Pending &pending : taking)
+                if (failing) {
+                    // Before the acks: a caller that sees its command acknowledged may send the next one
+                    // at once, and must not find the engine still refusing.
+                    m_available.store(true, std::memory_order_release);
+                }
+                for (Pending &pending : taking) {
+                    m_pendingEvents.fetch_sub(pending.batch.events.size(), std::memory_order_relaxed);
                     pending.done(written, std::move(pending.batch));
+                }
                 emit committed(*written, static_cast<int>(taking.size()), micros);
                 taking.clear();
                 if (failing) {
@@ -127,6 +144,7 @@ void JournalWriter::run()
         // Nothing is acknowledged while failing; try again after a growing pause (stop() cuts it short).
         qCWarning(lcSql).noquote() << "journal write failed, retrying in" << delay.count() << "ms:" << error;
         failing = true;
+        m_available.store(false, std::memory_order_release);
         emit unavailable(error);
         std::unique_lock lock(m_mutex);
         m_wake.wait_for(lock, delay, [this] { return m_stopping && std::chrono::steady_clock::now() >= m_giveUpAt; });

@@ -3,7 +3,10 @@
 // them all, so commits grow with load and latency stays one commit. A batch's `done` runs only after its
 // COMMIT (on the journal thread): that is when acks may be released and events published. If the database
 // fails, nothing is acknowledged: the writer reconnects with backoff and writes the same batches again,
-// skipping whatever a lost COMMIT reply had in fact made durable, so nothing is written twice.
+// skipping whatever a lost COMMIT reply had in fact made durable, so nothing is written twice. While it
+// fails, isAvailable() is false, so that the engine refuses new commands instead of piling them up
+// (callers get SERVICE_UNAVAILABLE); batches already handed over wait and are acknowledged once they are
+// durable.
 // Created, started and stopped on one thread (the main thread); append() from any thread.
 #pragma once
 
@@ -13,6 +16,7 @@
 #include <QObject>
 #include <QThread>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -49,7 +53,14 @@ public:
     // thread. Batches still unwritten then get their done() with an error.
     void stop(std::chrono::milliseconds giveUpAfter = std::chrono::seconds(5));
 
+    // Queues a batch for the next commit. After the thread has ended (stop()), done() runs at once, on
+    // the calling thread, with an error.
     void append(JournalBatch batch, Done done);
+
+    // False from a failed write until a write works again. Any thread.
+    bool isAvailable() const { return m_available.load(std::memory_order_acquire); }
+    // Events handed over and not yet durable. Any thread.
+    std::size_t pendingEvents() const { return m_pendingEvents.load(std::memory_order_relaxed); }
 
 signals:
     // From the journal thread, after each COMMIT.
@@ -75,7 +86,10 @@ private:
     std::condition_variable m_wake;
     std::deque<Pending> m_queue;                            // guarded by m_mutex
     bool m_stopping = false;                                // guarded by m_mutex
+    bool m_finished = false; // the thread has ended: append() fails at once; guarded by m_mutex
     std::chrono::steady_clock::time_point m_giveUpAt;       // guarded by m_mutex
+    std::atomic<bool> m_available{true};
+    std::atomic<std::size_t> m_pendingEvents{0};
 };
 
 } // namespace bourse::sql

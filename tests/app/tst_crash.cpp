@@ -12,27 +12,11 @@
 #include <QLoggingCategory>
 #include <QProcess>
 #include <QTest>
-#include <QUrl>
 
 #include <csignal>
 #include <random>
 
 using namespace bourse;
-
-
-namespace {
-
-// The URL with its password, for the child only (toString() hides it, as it should everywhere else).
-QString fullUrl(const sql::DatabaseUrl &url)
-{
-    QString text = url.toString();
-    if (!url.password.isEmpty())
-        text.replace(text.indexOf(QLatin1String(":***@")), 5,
-                     QLatin1Char(':') + QString::fromLatin1(QUrl::toPercentEncoding(url.password)) + QLatin1Char('@'));
-    return text;
-}
-
-} // namespace
 
 class TestCrash final : public QObject
 {
@@ -80,7 +64,7 @@ private slots:
             QProcess child;
             child.setProcessChannelMode(QProcess::SeparateChannels);
             child.start(QStringLiteral(BOURSE_CRASH_CHILD),
-                        {fullUrl(*url), QString::number(seed), QString::number(snapshotEvery)});
+                        {test::TestDatabases::urlWithPassword(*url), QString::number(seed), QString::number(snapshotEvery)});
             QVERIFY2(child.waitForStarted(), qPrintable(child.errorString()));
 
             QByteArray output;

@@ -6,6 +6,7 @@
 #include "migrations.h"
 
 #include <QFile>
+#include <QUrl>
 
 namespace bourse::test {
 
@@ -74,6 +75,15 @@ void TestDatabases::addDriverRows()
 QString TestDatabases::driverName(sql::DatabaseUrl::Driver driver)
 {
     return driver == sql::DatabaseUrl::Driver::Sqlite ? QStringLiteral("sqlite") : QStringLiteral("postgresql");
+}
+
+QString TestDatabases::urlWithPassword(const sql::DatabaseUrl &url)
+{
+    QString text = url.toString();
+    if (!url.password.isEmpty())
+        text.replace(text.indexOf(QLatin1String(":***@")), 5,
+                     QLatin1Char(':') + QString::fromLatin1(QUrl::toPercentEncoding(url.password)) + QLatin1Char('@'));
+    return text;
 }
 
 } // namespace bourse::test

@@ -34,6 +34,9 @@ public:
     QString directory() const { return m_directory.path(); }
 
     static QString driverName(sql::DatabaseUrl::Driver driver); // "sqlite", "postgresql"
+    // The URL as text WITH its password, for a child process's command line (toString() hides it, as it
+    // should everywhere else).
+    static QString urlWithPassword(const sql::DatabaseUrl &url);
     // The _data() column every storage test has: "driver", one row per database.
     static void addDriverRows();
 
