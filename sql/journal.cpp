@@ -7,11 +7,12 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <algorithm>
+
 namespace bourse::sql {
 
 namespace {
 
-constexpr int kRowsPerStatement = 128;
 constexpr std::uint8_t kSnapshotRowType = 0xff;
 
 QString sqlError(const QString &what, const QSqlError &error)
@@ -54,86 +55,23 @@ std::uint64_t commandChecksum(const JournalCommand &command, std::span<const std
     return hasher.value();
 }
 
-QString placeholders(int rows, int columns)
-{
-    QString row = QStringLiteral("(");
-    for (int c = 0; c < columns; ++c)
-        row += c ? QStringLiteral(",?") : QStringLiteral("?");
-    row += QLatin1Char(')');
-    QString all;
-    all.reserve(rows * (row.size() + 1));
-    for (int r = 0; r < rows; ++r) {
-        if (r)
-            all += QLatin1Char(',');
-        all += row;
-    }
-    return all;
-}
-
-// Multi-row INSERT in statements of kRowsPerStatement rows (prepared once per transaction) plus single
-// rows for the remainder.
-class RowInserter final
-{
-public:
-    RowInserter(QSqlDatabase &db, const QString &table, const QString &columns, int columnCount)
-        : m_full(db)
-        , m_single(db)
-        , m_columnCount(columnCount)
-    {
-        const QString head = QStringLiteral("INSERT INTO %1(%2) VALUES ").arg(table, columns);
-        m_ok = m_full.prepare(head + placeholders(kRowsPerStatement, columnCount))
-               && m_single.prepare(head + placeholders(1, columnCount));
-        if (!m_ok)
-            m_error = sqlError(QStringLiteral("preparing the insert into ") + table,
-                               m_full.lastError().isValid() ? m_full.lastError() : m_single.lastError());
-    }
-
-    bool ok() const { return m_ok; }
-    const QString &error() const { return m_error; }
-
-    // Adds one row's values; writes when a statement is full.
-    bool add(std::initializer_list<QVariant> values)
-    {
-        for (const QVariant &value : values)
-            m_pending.push_back(value);
-        if (m_pending.size() == static_cast<std::size_t>(kRowsPerStatement * m_columnCount))
-            return flushFull();
-        return true;
-    }
-    bool finish()
-    {
-        for (std::size_t row = 0; row < m_pending.size(); row += static_cast<std::size_t>(m_columnCount)) {
-            for (int c = 0; c < m_columnCount; ++c)
-                m_single.bindValue(c, m_pending[row + static_cast<std::size_t>(c)]);
-            if (!m_single.exec())
-                return fail(m_single);
-        }
-        m_pending.clear();
-        return true;
-    }
-
-private:
-    bool flushFull()
-    {
-        for (std::size_t i = 0; i < m_pending.size(); ++i)
-            m_full.bindValue(static_cast<int>(i), m_pending[i]);
-        m_pending.clear();
-        return m_full.exec() || fail(m_full);
-    }
-    bool fail(const QSqlQuery &query)
-    {
-        m_ok = false;
-        m_error = sqlError(QStringLiteral("writing the journal"), query.lastError());
-        return false;
-    }
-
-    QSqlQuery m_full;
-    QSqlQuery m_single;
-    int m_columnCount;
-    std::vector<QVariant> m_pending;
-    bool m_ok = true;
-    QString m_error;
-};
+const RowTable kCommandRows{"commands",
+                            RowTable::Mode::Append,
+                            {{"seq", ColumnType::BigInt},
+                             {"time_ns", ColumnType::BigInt},
+                             {"type", ColumnType::SmallInt},
+                             {"first_event_seq", ColumnType::BigInt},
+                             {"last_event_seq", ColumnType::BigInt},
+                             {"payload", ColumnType::Bytes},
+                             {"checksum", ColumnType::BigInt}}};
+const RowTable kEventRows{"events",
+                          RowTable::Mode::Append,
+                          {{"seq", ColumnType::BigInt},
+                           {"command_seq", ColumnType::BigInt},
+                           {"time_ns", ColumnType::BigInt},
+                           {"type", ColumnType::SmallInt},
+                           {"payload", ColumnType::Bytes},
+                           {"checksum", ColumnType::BigInt}}};
 
 } // namespace
 
@@ -156,22 +94,23 @@ Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vec
         return durable;
     JournalPosition position = *durable;
     scratch.projections.clear();
+    const auto sink = scratch.rows.forConnection(db);
+    if (!sink)
+        return unexpected(sink.error());
+    RowSink &rows = **sink;
     if (!db.transaction())
         return unexpected(sqlError(QStringLiteral("starting a journal transaction"), db.lastError()));
-    const auto abort = [&db](const QString &error) {
+    const auto abort = [&db, &scratch](const QString &error) {
         db.rollback();
+        scratch.rows.forget(); // what the sink made in this transaction is rolled back with it
         return unexpected(error);
     };
 
-    RowInserter commands(db, QStringLiteral("commands"),
-                         QStringLiteral("seq, time_ns, type, first_event_seq, last_event_seq, payload, checksum"), 7);
-    RowInserter events(db, QStringLiteral("events"),
-                       QStringLiteral("seq, command_seq, time_ns, type, payload, checksum"), 6);
-    if (!commands.ok())
-        return abort(commands.error());
-    if (!events.ok())
-        return abort(events.error());
-
+    // The events first, then the commands: a sink writes one table at a time, and a command's checksum
+    // covers the digest of its events, which this pass computes.
+    scratch.eventDigests.clear();
+    if (const auto error = rows.begin(kEventRows))
+        return abort(*error);
     for (const JournalBatch &batch : batches) {
         auto event = batch.events.begin();
         for (const JournalCommand &command : batch.commands) {
@@ -182,34 +121,49 @@ Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vec
                 digest.add(*event, scratch.payload);
                 if (event->seq <= position.eventSeq)
                     continue;
-                const QByteArray bytes(reinterpret_cast<const char *>(scratch.payload.data()),
-                                       static_cast<qsizetype>(scratch.payload.size()));
                 const std::uint8_t type = typeOf(event->body);
-                if (!events.add({asSigned(event->seq), asSigned(command.commandSeq), qint64(event->time), int(type), bytes,
-                                 asSigned(journalChecksum(event->seq, event->time, type, scratch.payload))}))
-                    return abort(events.error());
+                rows.integer(asSigned(event->seq));
+                rows.integer(asSigned(command.commandSeq));
+                rows.integer(event->time);
+                rows.integer(type);
+                rows.bytes(scratch.payload);
+                rows.integer(asSigned(journalChecksum(event->seq, event->time, type, scratch.payload)));
+                if (const auto error = rows.endRow())
+                    return abort(*error);
                 position.eventSeq = event->seq;
                 scratch.projections.add(*event);
             }
+            scratch.eventDigests.push_back(digest.value());
+        }
+    }
+    if (const auto error = rows.finish())
+        return abort(*error);
+
+    if (const auto error = rows.begin(kCommandRows))
+        return abort(*error);
+    auto eventsDigest = scratch.eventDigests.begin();
+    for (const JournalBatch &batch : batches) {
+        for (const JournalCommand &command : batch.commands) {
+            const std::uint64_t digest = *eventsDigest++;
             if (command.commandSeq <= position.commandSeq)
                 continue;
             scratch.payload.clear();
             encodeBody(command.command.body, scratch.payload);
-            const QByteArray bytes(reinterpret_cast<const char *>(scratch.payload.data()),
-                                   static_cast<qsizetype>(scratch.payload.size()));
-            if (!commands.add({asSigned(command.commandSeq), qint64(command.command.time),
-                               int(typeOf(command.command.body)), asSigned(command.firstEventSeq),
-                               asSigned(command.lastEventSeq), bytes,
-                               asSigned(commandChecksum(command, scratch.payload, digest.value()))}))
-                return abort(commands.error());
+            rows.integer(asSigned(command.commandSeq));
+            rows.integer(command.command.time);
+            rows.integer(typeOf(command.command.body));
+            rows.integer(asSigned(command.firstEventSeq));
+            rows.integer(asSigned(command.lastEventSeq));
+            rows.bytes(scratch.payload);
+            rows.integer(asSigned(commandChecksum(command, scratch.payload, digest)));
+            if (const auto error = rows.endRow())
+                return abort(*error);
             position.commandSeq = command.commandSeq;
         }
     }
-    if (!commands.finish())
-        return abort(commands.error());
-    if (!events.finish())
-        return abort(events.error());
-    if (const auto projected = scratch.projections.write(db); !projected)
+    if (const auto error = rows.finish())
+        return abort(*error);
+    if (const auto projected = scratch.projections.write(rows); !projected)
         return abort(projected.error());
 
     for (const JournalBatch &batch : batches) {
@@ -238,12 +192,23 @@ Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vec
     return position;
 }
 
+// How many of the journal's last event rows recovery compares with what replay produces.
+constexpr Seq kTailEvents = 10'000;
+
 Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
 {
     const QString advice = QStringLiteral(
-        "; the journal is damaged: restore the data from a backup (bourse restore) or, to inspect it, run "
-        "bourse verify. Bourse does not start on a damaged journal, so that no acknowledged order is lost.");
+        "; the journal is damaged, and bourse does not start on a damaged journal so that no acknowledged order "
+        "is lost or changed: restore the database from a backup taken before the damage (for SQLite the .db "
+        "file together with its -wal file), then start bourse again");
     Recovered recovered;
+
+    // Where the event rows end now: the last kTailEvents of them are compared byte for byte with what replay
+    // produces, which is where a torn or half-written last transaction would show. (Every command row is
+    // checked in full; older event rows carry their own checksums for whoever reads them.)
+    const auto stored = journalEnd(db);
+    if (!stored)
+        return unexpected(stored.error());
 
     QSqlQuery snapshotQuery(db);
     snapshotQuery.setForwardOnly(true);
@@ -277,37 +242,46 @@ Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
     }
 
     const Seq startEventSeq = recovered.position.eventSeq;
-    QSqlQuery commands(db);
-    commands.setForwardOnly(true);
-    commands.prepare(QStringLiteral("SELECT seq, time_ns, type, first_event_seq, last_event_seq, payload, checksum "
-                                    "FROM commands WHERE seq > ? ORDER BY seq"));
-    commands.addBindValue(asSigned(recovered.position.commandSeq));
-    if (!commands.exec())
-        return unexpected(sqlError(QStringLiteral("reading the journal"), commands.lastError()));
+    const Seq tailFrom = std::max(startEventSeq, stored->eventSeq > kTailEvents ? stored->eventSeq - kTailEvents : 0);
+    struct TailEvent
+    {
+        Seq commandSeq = 0;
+        TimeNs time = 0;
+        std::uint8_t type = 0;
+        std::vector<std::uint8_t> payload;
+    };
+    std::vector<TailEvent> tailEvents; // replay's events after tailFrom, in seq order
+    // Read natively: a QVariant per value (and, from PostgreSQL, text to parse) would cost about as much as
+    // the replay itself.
+    auto commands = readRows(db, "SELECT seq, time_ns, type, first_event_seq, last_event_seq, payload, checksum "
+                                 "FROM commands WHERE seq > "
+                                     + QByteArray::number(asSigned(recovered.position.commandSeq)) + " ORDER BY seq");
+    if (!commands)
+        return unexpected(QStringLiteral("reading the journal: ") + commands.error());
+    RowSource &rows = **commands;
 
     std::vector<Event> events;
     std::vector<std::uint8_t> encoded;
     Sequencer &engine = *recovered.engine;
-    while (commands.next()) {
+    while (rows.next()) {
         JournalCommand row;
-        row.commandSeq = static_cast<Seq>(commands.value(0).toLongLong());
-        row.command.time = commands.value(1).toLongLong();
-        const int type = commands.value(2).toInt();
-        row.firstEventSeq = static_cast<Seq>(commands.value(3).toLongLong());
-        row.lastEventSeq = static_cast<Seq>(commands.value(4).toLongLong());
-        const QByteArray payload = commands.value(5).toByteArray();
-        const auto checksum = static_cast<std::uint64_t>(commands.value(6).toLongLong());
-        const QString where = QStringLiteral("command %1").arg(row.commandSeq);
+        row.commandSeq = static_cast<Seq>(rows.integer(0));
+        row.command.time = rows.integer(1);
+        const std::int64_t type = rows.integer(2);
+        row.firstEventSeq = static_cast<Seq>(rows.integer(3));
+        row.lastEventSeq = static_cast<Seq>(rows.integer(4));
+        const std::span<const std::uint8_t> bytes = rows.bytes(5);
+        const auto checksum = static_cast<std::uint64_t>(rows.integer(6));
+        const auto where = [&row] { return QStringLiteral("command %1").arg(row.commandSeq); };
         if (row.commandSeq != recovered.position.commandSeq + 1)
             return unexpected(QStringLiteral("the journal skips from command %1 to %2")
                                   .arg(recovered.position.commandSeq)
                                   .arg(row.commandSeq)
                               + advice);
-        const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t *>(payload.constData()),
-                                                  static_cast<std::size_t>(payload.size()));
         auto body = decodeCommandBody(static_cast<std::uint8_t>(type), bytes);
         if (type < 0 || type > 255 || !body)
-            return unexpected(where + QStringLiteral(" is ") + (body ? "of an unknown type" : describe(body.error())) + advice);
+            return unexpected(where() + QStringLiteral(" is ") + (body ? "of an unknown type" : describe(body.error()))
+                              + advice);
         row.command.body = std::move(body.value());
 
         events.clear();
@@ -317,10 +291,12 @@ Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
             encoded.clear();
             encodeBody(event.body, encoded);
             digest.add(event, encoded);
+            if (event.seq > tailFrom)
+                tailEvents.push_back(TailEvent{row.commandSeq, event.time, typeOf(event.body), encoded});
         }
         if (result.firstSeq != row.firstEventSeq || result.lastSeq != row.lastEventSeq
             || commandChecksum(row, bytes, digest.value()) != checksum)
-            return unexpected(where
+            return unexpected(where()
                               + QStringLiteral(" fails its checksum: the row is damaged, or replaying it no longer "
                                                "gives the events it gave")
                               + advice);
@@ -328,8 +304,9 @@ Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
         ++recovered.replayedCommands;
         recovered.checkedEvents += events.size();
     }
-    if (commands.lastError().isValid())
-        return unexpected(sqlError(QStringLiteral("reading the journal"), commands.lastError()));
+    if (rows.error())
+        return unexpected(QStringLiteral("reading the journal: ") + *rows.error());
+    commands.value().reset(); // the connection is free for the next statement
 
     // The event rows after the starting point must be exactly the ones replay produced: none missing,
     // none extra.
@@ -349,6 +326,30 @@ Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
                               .arg(lastEvent)
                               .arg(recovered.position.eventSeq)
                           + advice);
+
+    // The last event rows are exactly the events replay produced.
+    auto lastEvents = readRows(db, "SELECT seq, command_seq, time_ns, type, payload, checksum FROM events WHERE seq > "
+                                       + QByteArray::number(asSigned(tailFrom)) + " ORDER BY seq");
+    if (!lastEvents)
+        return unexpected(QStringLiteral("reading the journal's events: ") + lastEvents.error());
+    RowSource &tailRows = **lastEvents;
+    for (std::size_t i = 0; tailRows.next(); ++i) {
+        const auto seq = static_cast<Seq>(tailRows.integer(0));
+        const std::span<const std::uint8_t> payload = tailRows.bytes(4);
+        const TailEvent *expected = i < tailEvents.size() ? &tailEvents[i] : nullptr;
+        const bool same = expected && seq == tailFrom + 1 + i
+                          && static_cast<Seq>(tailRows.integer(1)) == expected->commandSeq
+                          && tailRows.integer(2) == expected->time && tailRows.integer(3) == expected->type
+                          && std::equal(payload.begin(), payload.end(), expected->payload.begin(), expected->payload.end())
+                          && static_cast<std::uint64_t>(tailRows.integer(5))
+                                 == journalChecksum(seq, expected->time, expected->type, expected->payload);
+        if (!same)
+            return unexpected(QStringLiteral("event %1 is not the event its command produces: the row is damaged")
+                                  .arg(seq)
+                              + advice);
+    }
+    if (tailRows.error())
+        return unexpected(QStringLiteral("reading the journal's events: ") + *tailRows.error());
     return recovered;
 }
 

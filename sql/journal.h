@@ -7,6 +7,7 @@
 
 #include "expected.h"
 #include "projections.h"
+#include "native_rows.h"
 #include "sequencer.h"
 
 #include <QSqlDatabase>
@@ -54,12 +55,15 @@ struct JournalPosition
     Seq eventSeq = 0;
 };
 
-// Reusable buffers for writeBatches(), so that steady state does not allocate per row.
+// Reusable buffers for writeBatches(), so that steady state does not allocate per row, and what it prepared
+// on the connection (statements, temporary tables), kept while the connection stays the same.
 class JournalScratch final
 {
 public:
     std::vector<std::uint8_t> payload;
+    std::vector<std::uint64_t> eventDigests; // per command of the transaction
     ProjectionUpdate projections;
+    RowSinks rows;
 };
 
 // Writes the batches in ONE transaction: all of them become durable at COMMIT, or none does. Rows already
@@ -81,8 +85,9 @@ struct Recovered
 
 // Start-up: the latest snapshot (checksums and state hash verified), then every later command replayed
 // through the engine, each produced event compared with the journal's, each row's checksum checked, seqs
-// checked for gaps. Any mismatch is an error naming the first damaged row and what to do; nothing is
-// skipped or repaired silently.
+// checked for gaps, and the last event rows compared byte for byte with the events replay produced (where
+// a torn last transaction would show). Any mismatch is an error naming the first damaged row and what to
+// do; nothing is skipped or repaired silently.
 Expected<Recovered, QString> recoverJournal(QSqlDatabase &db);
 
 } // namespace bourse::sql

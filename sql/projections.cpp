@@ -1,8 +1,6 @@
 #include "projections.h"
 
-#include <QSqlError>
-#include <QSqlQuery>
-#include <QVariant>
+#include "native_rows.h"
 
 #include <algorithm>
 #include <string_view>
@@ -13,185 +11,119 @@ namespace bourse::sql {
 
 namespace {
 
-constexpr int kRowsPerStatement = 128;
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
 constexpr std::int64_t kRawPerUnit = 100'000'000; // Decimal's 10^8
 
-QString text(std::string_view value)
+using Mode = RowTable::Mode;
+using Type = ColumnType;
+using Role = ColumnRole;
+
+// The projection tables as the rows below fill them. Ids of instruments and assets are INTEGER columns,
+// every other number a BIGINT; a post_only flag is a BOOLEAN (0 or 1 in SQLite).
+const RowTable kAssets{"assets", Mode::Upsert, {{"id", Type::Integer, Role::Key}, {"code", Type::Text, Role::Initial}}};
+const RowTable kAddedInstruments{"instruments",
+                                 Mode::Append,
+                                 {{"id", Type::Integer},
+                                  {"symbol", Type::Text},
+                                  {"base_asset", Type::Integer},
+                                  {"quote_asset", Type::Integer},
+                                  {"tick_size", Type::BigInt},
+                                  {"lot_size", Type::BigInt},
+                                  {"min_quantity", Type::BigInt},
+                                  {"status", Type::Text},
+                                  {"created_at_ns", Type::BigInt},
+                                  {"updated_at_ns", Type::BigInt}}};
+const RowTable kInstrumentStatuses{"instruments",
+                                   Mode::Update,
+                                   {{"id", Type::Integer, Role::Key},
+                                    {"status", Type::Text, Role::Set},
+                                    {"updated_at_ns", Type::BigInt, Role::Set}}};
+const RowTable kNewOrders{"orders",
+                          Mode::Append,
+                          {{"id", Type::BigInt},
+                           {"user_id", Type::BigInt},
+                           {"instrument_id", Type::Integer},
+                           {"client_order_id", Type::Text},
+                           {"side", Type::Text},
+                           {"type", Type::Text},
+                           {"time_in_force", Type::Text},
+                           {"post_only", Type::Boolean},
+                           {"stp", Type::Text},
+                           {"price", Type::BigInt},
+                           {"quantity", Type::BigInt},
+                           {"filled_quantity", Type::BigInt},
+                           {"filled_notional", Type::BigInt},
+                           {"status", Type::Text},
+                           {"created_at_ns", Type::BigInt},
+                           {"updated_at_ns", Type::BigInt},
+                           {"seq", Type::BigInt}}};
+// An order accepted by an earlier transaction: what this one changes (OrderRow).
+const RowTable kOrderChanges{"orders",
+                             Mode::Update,
+                             {{"id", Type::BigInt, Role::Key},
+                              {"price", Type::BigInt, Role::SetIfGiven},
+                              {"quantity", Type::BigInt, Role::SetIfGiven},
+                              {"filled_quantity", Type::BigInt, Role::Add},
+                              {"filled_notional", Type::BigInt, Role::Add},
+                              {"status", Type::Text, Role::SetIfGiven},
+                              {"updated_at_ns", Type::BigInt, Role::Set},
+                              {"seq", Type::BigInt, Role::Set}}};
+const RowTable kTrades{"trades",
+                       Mode::Append,
+                       {{"id", Type::BigInt},
+                        {"instrument_id", Type::Integer},
+                        {"price", Type::BigInt},
+                        {"quantity", Type::BigInt},
+                        {"taker_side", Type::Text},
+                        {"maker_order_id", Type::BigInt},
+                        {"taker_order_id", Type::BigInt},
+                        {"maker_user_id", Type::BigInt},
+                        {"taker_user_id", Type::BigInt},
+                        {"seq", Type::BigInt},
+                        {"time_ns", Type::BigInt}}};
+const RowTable kBalances{"balances",
+                         Mode::Upsert,
+                         {{"user_id", Type::BigInt, Role::Key},
+                          {"asset_id", Type::Integer, Role::Key},
+                          {"available", Type::BigInt, Role::Set},
+                          {"reserved", Type::BigInt, Role::Set},
+                          {"updated_seq", Type::BigInt, Role::Set}}};
+const RowTable kCandles{"candles",
+                        Mode::Upsert,
+                        {{"instrument_id", Type::Integer, Role::Key},
+                         {"interval_s", Type::Integer, Role::Key},
+                         {"start_ns", Type::BigInt, Role::Key},
+                         {"open", Type::BigInt, Role::Initial},
+                         {"high", Type::BigInt, Role::Max},
+                         {"low", Type::BigInt, Role::Min},
+                         {"close", Type::BigInt, Role::Set},
+                         {"volume", Type::BigInt, Role::Add},
+                         {"trades", Type::Integer, Role::Add}}};
+
+std::int64_t integer(std::uint64_t value)
 {
-    return QString::fromLatin1(value.data(), static_cast<qsizetype>(value.size()));
+    return static_cast<std::int64_t>(value); // ids and seqs fit: the engine numbers them from 0 or 1
 }
 
-QVariant nullInteger()
+// The rows of one table: begin, one call per row, finish; the rows written, or what failed.
+template<typename WriteRow>
+Expected<std::size_t, QString> writeTable(RowSink &sink, const RowTable &table, std::size_t rows, WriteRow writeRow)
 {
-    return QVariant(QMetaType::fromType<qint64>());
-}
-
-QVariant nullText()
-{
-    return QVariant(QMetaType::fromType<QString>());
-}
-
-// The enums' names as ready-made values: a row then copies a shared string instead of building one.
-template<typename Enum, std::size_t Count>
-class EnumNames final
-{
-public:
-    template<typename NameOf>
-    explicit EnumNames(NameOf nameOf)
-    {
-        for (std::size_t i = 0; i < Count; ++i)
-            m_names[i] = QVariant(text(nameOf(static_cast<Enum>(i))));
+    if (rows == 0)
+        return std::size_t(0);
+    if (auto error = sink.begin(table))
+        return unexpected(*error);
+    std::size_t written = 0;
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (!writeRow(i))
+            continue;
+        if (auto error = sink.endRow())
+            return unexpected(*error);
+        ++written;
     }
-    const QVariant &operator()(Enum value) const { return m_names[static_cast<std::size_t>(value)]; }
-
-private:
-    std::array<QVariant, Count> m_names;
-};
-
-const QVariant &nameOf(Side side)
-{
-    static const EnumNames<Side, 2> names(sideName);
-    return names(side);
-}
-
-const QVariant &nameOf(OrderType type)
-{
-    static const EnumNames<OrderType, 2> names(orderTypeName);
-    return names(type);
-}
-
-const QVariant &nameOf(TimeInForce timeInForce)
-{
-    static const EnumNames<TimeInForce, 3> names(timeInForceName);
-    return names(timeInForce);
-}
-
-const QVariant &nameOf(SelfTradePrevention stp)
-{
-    static const EnumNames<SelfTradePrevention, 4> names(stpName);
-    return names(stp);
-}
-
-const QVariant &nameOf(ProjectionUpdate::OrderStatus status)
-{
-    static const EnumNames<ProjectionUpdate::OrderStatus, 5> names(
-        [](ProjectionUpdate::OrderStatus value) { return std::string_view(ProjectionUpdate::statusName(value)); });
-    return names(status);
-}
-
-QVariant integer(std::uint64_t value)
-{
-    return QVariant(static_cast<qint64>(value)); // ids and seqs fit: the engine numbers them from 0 or 1
-}
-
-// One statement kind written as multi-row statements: `head`, then up to kRowsPerStatement copies of `row`
-// (one `?` per column) joined by commas, then `tail`. The full-size statement is prepared when first
-// needed; the remainder goes in one statement of its exact size, so that a transaction costs at most two
-// statements per kind however many rows it has.
-class MultiRowStatement final
-{
-public:
-    MultiRowStatement(QSqlDatabase &db, QString what, QString head, QString row, QString tail, int columnCount,
-                      bool everyRowMatches)
-        : m_db(db)
-        , m_what(std::move(what))
-        , m_head(std::move(head))
-        , m_row(std::move(row))
-        , m_tail(std::move(tail))
-        , m_columnCount(columnCount)
-        , m_everyRowMatches(everyRowMatches)
-    {
-        m_pending.reserve(static_cast<std::size_t>(kRowsPerStatement * columnCount));
-    }
-
-    const QString &error() const { return m_error; }
-    std::size_t rows() const { return m_rows; }
-
-    bool add(std::initializer_list<QVariant> values)
-    {
-        for (const QVariant &value : values)
-            m_pending.push_back(value);
-        ++m_rows;
-        if (m_pending.size() < static_cast<std::size_t>(kRowsPerStatement * m_columnCount))
-            return true;
-        if (!m_full) {
-            m_full.emplace(m_db);
-            if (!m_full->prepare(sql(kRowsPerStatement)))
-                return fail(QStringLiteral("preparing"), *m_full);
-        }
-        return execute(*m_full, kRowsPerStatement);
-    }
-
-    bool finish()
-    {
-        if (m_pending.empty())
-            return true;
-        const int rowCount = static_cast<int>(m_pending.size()) / m_columnCount;
-        QSqlQuery last(m_db);
-        if (!last.prepare(sql(rowCount)))
-            return fail(QStringLiteral("preparing"), last);
-        return execute(last, rowCount);
-    }
-
-private:
-    QString sql(int rowCount) const
-    {
-        QString all = m_head;
-        all.reserve(m_head.size() + rowCount * (m_row.size() + 1) + m_tail.size());
-        for (int r = 0; r < rowCount; ++r) {
-            if (r)
-                all += QLatin1Char(',');
-            all += m_row;
-        }
-        all += m_tail;
-        return all;
-    }
-
-    bool execute(QSqlQuery &query, int rowCount)
-    {
-        for (std::size_t i = 0; i < m_pending.size(); ++i)
-            query.bindValue(static_cast<int>(i), m_pending[i]);
-        m_pending.clear();
-        if (!query.exec())
-            return fail(QStringLiteral("writing"), query);
-        // An update that finds no row means the projection has drifted from the journal: say so rather
-        // than commit a projection that silently lacks a change.
-        if (m_everyRowMatches && query.numRowsAffected() != rowCount) {
-            m_error = QStringLiteral("writing %1: %2 of %3 rows were there to update")
-                          .arg(m_what)
-                          .arg(query.numRowsAffected())
-                          .arg(rowCount);
-            return false;
-        }
-        return true;
-    }
-
-    bool fail(const QString &doing, const QSqlQuery &query)
-    {
-        m_error = QStringLiteral("%1 %2: %3").arg(doing, m_what, query.lastError().text().simplified());
-        return false;
-    }
-
-    QSqlDatabase &m_db;
-    QString m_what;
-    QString m_head;
-    QString m_row;
-    QString m_tail;
-    int m_columnCount;
-    bool m_everyRowMatches;
-    std::optional<QSqlQuery> m_full;
-    std::vector<QVariant> m_pending;
-    std::size_t m_rows = 0;
-    QString m_error;
-};
-
-QString plainRow(int columns)
-{
-    QString row = QStringLiteral("(");
-    for (int c = 0; c < columns; ++c)
-        row += c ? QStringLiteral(",?") : QStringLiteral("?");
-    return row + QLatin1Char(')');
+    if (auto error = sink.finish())
+        return unexpected(*error);
+    return written;
 }
 
 } // namespace
@@ -361,174 +293,157 @@ void ProjectionUpdate::add(const Event &event)
         event.body);
 }
 
-Expected<std::size_t, QString> ProjectionUpdate::write(QSqlDatabase &db)
+Expected<std::size_t, QString> ProjectionUpdate::write(RowSink &sink)
 {
-    auto written = writeRows(db);
+    auto written = writeRows(sink);
     clear();
     return written;
 }
 
-Expected<std::size_t, QString> ProjectionUpdate::writeRows(QSqlDatabase &db)
+Expected<std::size_t, QString> ProjectionUpdate::writeRows(RowSink &sink)
 {
-    // post_only is a BOOLEAN in PostgreSQL and a 0/1 INTEGER in SQLite, whose STRICT tables take no bool.
-    const bool postgres = db.driverName() == QLatin1String("QPSQL");
-    std::size_t rows = 0;
-    const auto flag = [postgres](bool value) { return postgres ? QVariant(value) : QVariant(value ? 1 : 0); };
+    std::size_t total = 0;
+    // Each table is written once, in this order: an instrument's assets before it, an order before
+    // the rows that change it.
+    const auto add = [&total](const Expected<std::size_t, QString> &written) {
+        if (written)
+            total += *written;
+        return written.hasValue();
+    };
 
-    if (!m_assets.empty()) {
-        MultiRowStatement assets(db, QStringLiteral("assets"), QStringLiteral("INSERT INTO assets(id, code) VALUES "),
-                                 plainRow(2), QStringLiteral(" ON CONFLICT DO NOTHING"), 2, false);
-        for (const auto &[id, code] : m_assets)
-            if (!assets.add({integer(id), text(code.view())}))
-                return unexpected(assets.error());
-        if (!assets.finish())
-            return unexpected(assets.error());
-        rows += assets.rows();
-    }
+    const auto assets = writeTable(sink, kAssets, m_assets.size(), [&](std::size_t i) {
+        sink.integer(integer(m_assets[i].first));
+        sink.text(m_assets[i].second.view());
+        return true;
+    });
+    if (!add(assets))
+        return assets;
+    const auto added = writeTable(sink, kAddedInstruments, m_instruments.size(), [&](std::size_t i) {
+        const InstrumentRow &row = m_instruments[i];
+        if (!row.added)
+            return false;
+        const InstrumentView &view = row.instrument;
+        sink.integer(integer(view.id));
+        sink.text(view.symbol.view());
+        sink.integer(integer(view.baseAsset));
+        sink.integer(integer(view.quoteAsset));
+        sink.integer(view.tickSize.raw());
+        sink.integer(view.lotSize.raw());
+        sink.integer(view.minQuantity.raw());
+        sink.text(instrumentStatusName(view.status));
+        sink.integer(row.createdAt);
+        sink.integer(row.updatedAt);
+        return true;
+    });
+    if (!add(added))
+        return added;
+    const auto statuses = writeTable(sink, kInstrumentStatuses, m_instruments.size(), [&](std::size_t i) {
+        const InstrumentRow &row = m_instruments[i];
+        if (row.added)
+            return false;
+        sink.integer(integer(row.instrument.id));
+        sink.text(instrumentStatusName(row.instrument.status));
+        sink.integer(row.updatedAt);
+        return true;
+    });
+    if (!add(statuses))
+        return statuses;
 
-    if (!m_instruments.empty()) {
-        MultiRowStatement added(db, QStringLiteral("instruments"),
-                                QStringLiteral(
-                                    "INSERT INTO instruments(id, symbol, base_asset, quote_asset, tick_size, "
-                                    "lot_size, min_quantity, status, created_at_ns, updated_at_ns) VALUES "),
-                                plainRow(10), QString(), 10, false);
-        for (const InstrumentRow &row : m_instruments) {
-            if (!row.added)
-                continue;
-            const InstrumentView &view = row.instrument;
-            if (!added.add({integer(view.id), text(view.symbol.view()), integer(view.baseAsset),
-                            integer(view.quoteAsset), qint64(view.tickSize.raw()), qint64(view.lotSize.raw()),
-                            qint64(view.minQuantity.raw()), text(instrumentStatusName(view.status)),
-                            qint64(row.createdAt), qint64(row.updatedAt)}))
-                return unexpected(added.error());
-        }
-        if (!added.finish())
-            return unexpected(added.error());
-        rows += added.rows();
-        for (const InstrumentRow &row : m_instruments) {
-            if (row.added)
-                continue;
-            QSqlQuery update(db);
-            update.prepare(QStringLiteral("UPDATE instruments SET status = ?, updated_at_ns = ? WHERE id = ?"));
-            update.addBindValue(text(instrumentStatusName(row.instrument.status)));
-            update.addBindValue(qint64(row.updatedAt));
-            update.addBindValue(integer(row.instrument.id));
-            if (!update.exec())
-                return unexpected(QStringLiteral("writing instruments: ") + update.lastError().text().simplified());
-            if (update.numRowsAffected() != 1)
-                return unexpected(
-                    QStringLiteral("writing instruments: instrument %1 is not there to update").arg(row.instrument.id));
-            ++rows;
-        }
-    }
+    const auto newOrders = writeTable(sink, kNewOrders, m_orders.size(), [&](std::size_t i) {
+        const OrderRow &row = m_orders[i];
+        if (!row.accepted)
+            return false;
+        sink.integer(integer(row.id));
+        sink.integer(integer(row.account));
+        sink.integer(integer(row.instrument));
+        if (const std::string_view clientOrderId = row.clientOrderId.view(); clientOrderId.empty())
+            sink.null();
+        else
+            sink.text(clientOrderId);
+        sink.text(sideName(row.side));
+        sink.text(orderTypeName(row.type));
+        sink.text(timeInForceName(row.timeInForce));
+        sink.boolean(row.postOnly);
+        sink.text(stpName(row.stp));
+        sink.optionalInteger(row.price);
+        sink.integer(row.quantity.value_or(0));
+        sink.integer(row.filled);
+        sink.integer(row.notional);
+        sink.text(statusName(row.status.value_or(OrderStatus::New)));
+        sink.integer(row.createdAt);
+        sink.integer(row.updatedAt);
+        sink.integer(integer(row.seq));
+        return true;
+    });
+    if (!add(newOrders))
+        return newOrders;
+    const auto changedOrders = writeTable(sink, kOrderChanges, m_orders.size(), [&](std::size_t i) {
+        const OrderRow &row = m_orders[i];
+        if (row.accepted)
+            return false;
+        sink.integer(integer(row.id));
+        sink.optionalInteger(row.price);
+        sink.optionalInteger(row.quantity);
+        sink.integer(row.filled);
+        sink.integer(row.notional);
+        if (row.status)
+            sink.text(statusName(*row.status));
+        else
+            sink.null();
+        sink.integer(row.updatedAt);
+        sink.integer(integer(row.seq));
+        return true;
+    });
+    if (!add(changedOrders))
+        return changedOrders;
 
-    if (!m_orders.empty()) {
-        MultiRowStatement inserted(db, QStringLiteral("orders"),
-                                   QStringLiteral(
-                                       "INSERT INTO orders(id, user_id, instrument_id, client_order_id, side, "
-                                       "type, time_in_force, post_only, stp, price, quantity, "
-                                       "filled_quantity, filled_notional, status, created_at_ns, "
-                                       "updated_at_ns, seq) VALUES "),
-                                   plainRow(17), QString(), 17, false);
-        // Column n of the VALUES list is named columnN in both SQLite and PostgreSQL; the casts give
-        // PostgreSQL the parameters' types, which a VALUES list in FROM does not imply.
-        MultiRowStatement
-            updated(db, QStringLiteral("orders"),
-                    QStringLiteral(
-                        "UPDATE orders SET price = COALESCE(v.column2, orders.price), "
-                        "quantity = COALESCE(v.column3, orders.quantity), "
-                        "filled_quantity = orders.filled_quantity + v.column4, "
-                        "filled_notional = orders.filled_notional + v.column5, "
-                        "status = COALESCE(v.column6, orders.status), updated_at_ns = v.column7, seq = v.column8 "
-                        "FROM (VALUES "),
-                    QStringLiteral("(CAST(? AS BIGINT),CAST(? AS BIGINT),CAST(? AS BIGINT),CAST(? AS BIGINT),"
-                                   "CAST(? AS BIGINT),CAST(? AS TEXT),CAST(? AS BIGINT),CAST(? AS BIGINT))"),
-                    QStringLiteral(") AS v WHERE orders.id = v.column1"), 8, true);
-        for (const OrderRow &row : m_orders) {
-            const QVariant price = row.price ? QVariant(qint64(*row.price)) : nullInteger();
-            const QVariant status = row.status ? nameOf(*row.status) : nullText();
-            if (row.accepted) {
-                const std::string_view clientOrderId = row.clientOrderId.view();
-                if (!inserted.add({integer(row.id), integer(row.account), integer(row.instrument),
-                                   clientOrderId.empty() ? nullText() : QVariant(text(clientOrderId)), nameOf(row.side),
-                                   nameOf(row.type), nameOf(row.timeInForce), flag(row.postOnly), nameOf(row.stp),
-                                   price, qint64(row.quantity.value_or(0)), qint64(row.filled), qint64(row.notional),
-                                   status, qint64(row.createdAt), qint64(row.updatedAt), integer(row.seq)}))
-                    return unexpected(inserted.error());
-            } else {
-                const QVariant quantity = row.quantity ? QVariant(qint64(*row.quantity)) : nullInteger();
-                if (!updated.add({integer(row.id), price, quantity, qint64(row.filled), qint64(row.notional), status,
-                                  qint64(row.updatedAt), integer(row.seq)}))
-                    return unexpected(updated.error());
-            }
-        }
-        if (!inserted.finish())
-            return unexpected(inserted.error());
-        if (!updated.finish())
-            return unexpected(updated.error());
-        rows += inserted.rows() + updated.rows();
-    }
+    const auto trades = writeTable(sink, kTrades, m_trades.size(), [&](std::size_t i) {
+        const TradeRow &row = m_trades[i];
+        const TradeExecuted &trade = row.trade;
+        sink.integer(integer(trade.trade));
+        sink.integer(integer(trade.instrument));
+        sink.integer(trade.price.raw());
+        sink.integer(trade.quantity.raw());
+        sink.text(sideName(trade.takerSide));
+        sink.integer(integer(trade.makerOrder));
+        sink.integer(integer(trade.takerOrder));
+        sink.integer(integer(trade.makerAccount));
+        sink.integer(integer(trade.takerAccount));
+        sink.integer(integer(row.seq));
+        sink.integer(row.time);
+        return true;
+    });
+    if (!add(trades))
+        return trades;
 
-    if (!m_trades.empty()) {
-        MultiRowStatement trades(db, QStringLiteral("trades"),
-                                 QStringLiteral("INSERT INTO trades(id, instrument_id, price, quantity, taker_side, "
-                                                "maker_order_id, taker_order_id, maker_user_id, taker_user_id, seq, "
-                                                "time_ns) VALUES "),
-                                 plainRow(11), QString(), 11, false);
-        for (const TradeRow &row : m_trades) {
-            const TradeExecuted &trade = row.trade;
-            if (!trades.add({integer(trade.trade), integer(trade.instrument), qint64(trade.price.raw()),
-                             qint64(trade.quantity.raw()), nameOf(trade.takerSide), integer(trade.makerOrder),
-                             integer(trade.takerOrder), integer(trade.makerAccount), integer(trade.takerAccount),
-                             integer(row.seq), qint64(row.time)}))
-                return unexpected(trades.error());
-        }
-        if (!trades.finish())
-            return unexpected(trades.error());
-        rows += trades.rows();
-    }
+    const auto balances = writeTable(sink, kBalances, m_balances.size(), [&](std::size_t i) {
+        const BalanceRow &row = m_balances[i];
+        sink.integer(integer(row.account));
+        sink.integer(integer(row.asset));
+        sink.integer(row.available);
+        sink.integer(row.reserved);
+        sink.integer(integer(row.seq));
+        return true;
+    });
+    if (!add(balances))
+        return balances;
 
-    if (!m_balances.empty()) {
-        MultiRowStatement balances(db, QStringLiteral("balances"),
-                                   QStringLiteral("INSERT INTO balances(user_id, asset_id, available, reserved, "
-                                                  "updated_seq) VALUES "),
-                                   plainRow(5),
-                                   QStringLiteral(" ON CONFLICT (user_id, asset_id) DO UPDATE SET available = "
-                                                  "excluded.available, reserved = excluded.reserved, updated_seq = "
-                                                  "excluded.updated_seq"),
-                                   5, false);
-        for (const BalanceRow &row : m_balances)
-            if (!balances.add({integer(row.account), integer(row.asset), qint64(row.available), qint64(row.reserved),
-                               integer(row.seq)}))
-                return unexpected(balances.error());
-        if (!balances.finish())
-            return unexpected(balances.error());
-        rows += balances.rows();
-    }
-
-    if (!m_candles.empty()) {
-        // CASE rather than max()/GREATEST(), which the two dialects spell differently.
-        MultiRowStatement candles(
-            db, QStringLiteral("candles"),
-            QStringLiteral("INSERT INTO candles(instrument_id, interval_s, start_ns, open, high, low, close, volume, "
-                           "trades) VALUES "),
-            plainRow(9),
-            QStringLiteral(" ON CONFLICT (instrument_id, interval_s, start_ns) DO UPDATE SET "
-                           "high = CASE WHEN excluded.high > candles.high THEN excluded.high ELSE candles.high END, "
-                           "low = CASE WHEN excluded.low < candles.low THEN excluded.low ELSE candles.low END, "
-                           "close = excluded.close, volume = candles.volume + excluded.volume, "
-                           "trades = candles.trades + excluded.trades"),
-            9, false);
-        for (const CandleRow &row : m_candles)
-            if (!candles.add({integer(row.instrument), qint64(row.interval), qint64(row.start), qint64(row.open),
-                              qint64(row.high), qint64(row.low), qint64(row.close), qint64(row.volume),
-                              qint64(row.trades)}))
-                return unexpected(candles.error());
-        if (!candles.finish())
-            return unexpected(candles.error());
-        rows += candles.rows();
-    }
-    return rows;
+    const auto candles = writeTable(sink, kCandles, m_candles.size(), [&](std::size_t i) {
+        const CandleRow &row = m_candles[i];
+        sink.integer(integer(row.instrument));
+        sink.integer(row.interval);
+        sink.integer(row.start);
+        sink.integer(row.open);
+        sink.integer(row.high);
+        sink.integer(row.low);
+        sink.integer(row.close);
+        sink.integer(row.volume);
+        sink.integer(row.trades);
+        return true;
+    });
+    if (!add(candles))
+        return candles;
+    return total;
 }
 
 } // namespace bourse::sql

@@ -1,14 +1,14 @@
 // The projections: the tables the API and the GUI read (assets, instruments, orders, trades, balances,
 // candles), kept up to date from the journal's events inside the journal's own transaction, so that they
 // commit with it or not at all. One group commit's events are first folded in memory (one row per order,
-// balance and candle however many events touched it), then each touched row is written once, in multi-row
-// statements. Used by writeBatches() on the thread that opened the connection (the journal writer's).
+// balance and candle however many events touched it), then each touched row is written once, through the
+// connection's RowSink (native_rows.h). Used by writeBatches() on the thread that opened the connection (the
+// journal writer's).
 #pragma once
 
 #include "event.h"
 #include "expected.h"
 
-#include <QSqlDatabase>
 #include <QString>
 
 #include <array>
@@ -19,6 +19,8 @@
 #include <vector>
 
 namespace bourse::sql {
+
+class RowSink;
 
 // Candle intervals in seconds, one candle row per instrument, interval and bucket that saw a trade.
 inline constexpr std::array<std::int64_t, 5> kCandleIntervals = {60, 300, 900, 3600, 86400};
@@ -35,7 +37,7 @@ public:
     void clear();
     void add(const Event &event);
     // Writes every touched row; the number of rows written, or what failed (the caller rolls back).
-    Expected<std::size_t, QString> write(QSqlDatabase &db);
+    Expected<std::size_t, QString> write(RowSink &sink);
 
     enum class OrderStatus : std::uint8_t { New, PartiallyFilled, Filled, Cancelled, Expired };
     static const char *statusName(OrderStatus status);
@@ -117,7 +119,7 @@ private:
     void addTrade(const Event &event, const TradeExecuted &trade);
     void addCandle(const CandleKey &key, std::int64_t price, std::int64_t quantity);
 
-    Expected<std::size_t, QString> writeRows(QSqlDatabase &db);
+    Expected<std::size_t, QString> writeRows(RowSink &sink);
 
     std::vector<InstrumentRow> m_instruments;
     std::vector<std::pair<AssetId, AssetCode>> m_assets;

@@ -409,6 +409,12 @@ private slots:
                 << driver
                 << QStringLiteral("UPDATE commands SET checksum = checksum + 1 WHERE seq = (SELECT MAX(seq) FROM commands)")
                 << QStringLiteral("command $LAST fails its checksum");
+            QTest::newRow(qPrintable(name + " last event torn"))
+                << driver << QStringLiteral("UPDATE events SET payload = %1 WHERE seq = (SELECT MAX(seq) FROM events)").arg(cut)
+                << QStringLiteral("is not the event its command produces");
+            QTest::newRow(qPrintable(name + " last event's time changed"))
+                << driver << QStringLiteral("UPDATE events SET time_ns = time_ns + 1 WHERE seq = (SELECT MAX(seq) FROM events)")
+                << QStringLiteral("is not the event its command produces");
             QTest::newRow(qPrintable(name + " last event lost"))
                 << driver << QStringLiteral("DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)")
                 << QStringLiteral("but its commands produce events up to");

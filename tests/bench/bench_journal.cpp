@@ -1,6 +1,7 @@
 // The journal benchmarks: durable events per second through the real JournalWriter (group commit, one
-// fsync'd COMMIT per transaction) on SQLite and on a private PostgreSQL 15 cluster, commit latency, and
-// recovery: replay rate and the start-up time with a journal of about a million events.
+// fsync'd COMMIT per transaction) on SQLite and on a private PostgreSQL 15 cluster, commit latency, the
+// latency of a lone command's commit (a quiet venue: one command per transaction), and recovery: replay
+// rate and the start-up time with a journal of about a million events.
 // Prints `BENCH <name> <value> <unit>` lines. Not a test: figures, never pass/fail.
 #include "command_generator.h"
 #include "connection.h"
@@ -110,6 +111,47 @@ bool writeThroughWriter(const ConnectionFactory &factory, const History &history
     return true;
 }
 
+// One command per transaction, each written before the next, as on a quiet venue: what a transaction costs
+// beyond its rows (statements, round trips, the fsync'd COMMIT).
+bool writeOneByOne(const ConnectionFactory &factory, const History &history, const char *driver)
+{
+    constexpr std::size_t kCommits = 2000;
+    auto connection = factory.open(u"single");
+    if (!connection) {
+        std::fprintf(stderr, "%s\n", qPrintable(connection.error()));
+        return false;
+    }
+    JournalScratch scratch;
+    std::vector<qint64> commitMicros;
+    std::vector<JournalBatch> single(1);
+    for (const JournalBatch &batch : history.batches) {
+        auto event = batch.events.begin();
+        for (const JournalCommand &command : batch.commands) {
+            JournalBatch &one = single.front();
+            one.commands.assign(1, command);
+            one.events.clear();
+            for (; event != batch.events.end() && event->seq <= command.lastEventSeq; ++event)
+                one.events.push_back(*event);
+            QElapsedTimer timer;
+            timer.start();
+            const auto written = writeBatches(connection->database(), single, scratch);
+            commitMicros.push_back(timer.nsecsElapsed() / 1000);
+            if (!written) {
+                std::fprintf(stderr, "%s: %s\n", driver, qPrintable(written.error()));
+                return false;
+            }
+            if (commitMicros.size() == kCommits)
+                break;
+        }
+        if (commitMicros.size() == kCommits)
+            break;
+    }
+    const std::string prefix = std::string("journal_") + driver + "_single_command";
+    bench((prefix + "_commit_p50_us").c_str(), percentile(commitMicros, 0.50), "us");
+    bench((prefix + "_commit_p99_us").c_str(), percentile(commitMicros, 0.99), "us");
+    return true;
+}
+
 bool measureRecovery(const ConnectionFactory &factory, const History &history, const char *driver)
 {
     QElapsedTimer timer;
@@ -156,6 +198,12 @@ int main(int argc, char *argv[])
         const ConnectionFactory factory(*url);
         ok = writeThroughWriter(factory, history, name) && ok;
         ok = measureRecovery(factory, history, name) && ok;
+        auto quiet = databases.value()->freshMigrated(driver);
+        if (!quiet) {
+            std::fprintf(stderr, "%s\n", qPrintable(quiet.error()));
+            return 1;
+        }
+        ok = writeOneByOne(ConnectionFactory(*quiet), history, name) && ok;
     }
     return ok ? 0 : 1;
 }

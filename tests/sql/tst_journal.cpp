@@ -1,19 +1,24 @@
 // The journal on a real database: batches written by group commit come back through recovery as the same
 // engine (state hash, positions), snapshots shorten replay, a retried write after a lost COMMIT writes
 // nothing twice, the writer thread acknowledges only after COMMIT, and every kind of damage to the
-// journal stops recovery with a message naming the row.
+// journal stops recovery with a message naming the row. The row sinks under the journal: values at the
+// edges of their types survive, merges do what their roles say, an error in the middle of a write leaves
+// nothing behind and the connection usable, and a connection that died or closed is never written through.
 #include "command_generator.h"
 #include "connection.h"
 #include "journal.h"
 #include "journal_writer.h"
 #include "migrations.h"
+#include "native_rows.h"
 #include "test_databases.h"
 
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTest>
 
+#include <limits>
 #include <random>
 
 using namespace bourse;
@@ -188,6 +193,12 @@ private slots:
             {"UPDATE commands SET last_event_seq = last_event_seq + 1 WHERE seq = 900", "command 900 fails its checksum"},
             {"DELETE FROM commands WHERE seq = 1200", "skips from command 1199 to 1201"},
             {"DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)", "but its commands produce"},
+            {"UPDATE events SET payload = BLOB(00) WHERE seq = (SELECT MAX(seq) FROM events)",
+             "is not the event its command produces"},
+            {"UPDATE events SET command_seq = command_seq + 1 WHERE seq = (SELECT MAX(seq) - 5 FROM events)",
+             "is not the event its command produces"},
+            {"UPDATE events SET checksum = checksum + 1 WHERE seq = (SELECT MAX(seq) - 3 FROM events)",
+             "is not the event its command produces"},
             {"INSERT INTO events(seq, command_seq, time_ns, type, payload, checksum) SELECT MAX(seq) + 1, 1, 0, 0, "
              "BLOB(01), 0 FROM events",
              "but its commands produce"},
@@ -229,7 +240,8 @@ private slots:
         const auto recovered = recoverJournal(connection->database());
         QVERIFY(!recovered.hasValue());
         QVERIFY2(recovered.error().contains(message), qPrintable(recovered.error()));
-        QVERIFY2(recovered.error().contains(QLatin1String("bourse restore")), qPrintable(recovered.error()));
+        QVERIFY2(recovered.error().contains(QLatin1String("restore the database from a backup")),
+                 qPrintable(recovered.error()));
     }
 
     void writerAcknowledgesAfterCommit_data() { test::TestDatabases::addDriverRows(); }
@@ -266,6 +278,298 @@ private slots:
         const auto recovered = recoverJournal(connection->database());
         QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
         QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+    }
+
+    // Every kind of value at the edges of its type, written through the driver's sink and read back.
+    void rowSinkKeepsEveryValue_data() { test::TestDatabases::addDriverRows(); }
+    void rowSinkKeepsEveryValue()
+    {
+        QFETCH(DatabaseUrl::Driver, driver);
+        const ConnectionFactory factory = migrated(driver);
+        auto connection = factory.open(u"test");
+        QVERIFY(connection.hasValue());
+        const bool sqlite = driver == DatabaseUrl::Driver::Sqlite;
+        QVERIFY(!connection->execute(
+            sqlite ? QStringLiteral("CREATE TABLE edges (id INTEGER PRIMARY KEY, small INTEGER, number INTEGER, "
+                                    "flag INTEGER, label TEXT, payload BLOB NOT NULL) STRICT")
+                   : QStringLiteral("CREATE TABLE edges (id BIGINT PRIMARY KEY, small SMALLINT, number INTEGER, "
+                                    "flag BOOLEAN, label TEXT, payload BYTEA NOT NULL)")));
+        const RowTable edges{"edges",
+                             RowTable::Mode::Append,
+                             {{"id", ColumnType::BigInt},
+                              {"small", ColumnType::SmallInt},
+                              {"number", ColumnType::Integer},
+                              {"flag", ColumnType::Boolean},
+                              {"label", ColumnType::Text},
+                              {"payload", ColumnType::Bytes}}};
+        const std::vector<std::uint8_t> bytes = {0, 1, 0xff, 0, 0x80};
+        const std::vector<std::uint8_t> none;
+        RowSinks sinks;
+        auto sink = sinks.forConnection(connection->database());
+        QVERIFY2(sink.hasValue(), sink.hasValue() ? "" : qPrintable(sink.error()));
+        RowSink &rows = **sink;
+        QVERIFY(connection->database().transaction());
+        QCOMPARE(rows.begin(edges), std::nullopt);
+        rows.integer(std::numeric_limits<std::int64_t>::min());
+        rows.integer(std::numeric_limits<std::int16_t>::min());
+        rows.integer(std::numeric_limits<std::int32_t>::min());
+        rows.boolean(false);
+        rows.text("");
+        rows.bytes(none);
+        QCOMPARE(rows.endRow(), std::nullopt);
+        rows.integer(std::numeric_limits<std::int64_t>::max());
+        rows.integer(std::numeric_limits<std::int16_t>::max());
+        rows.integer(std::numeric_limits<std::int32_t>::max());
+        rows.boolean(true);
+        rows.text("a\tb");
+        rows.bytes(bytes);
+        QCOMPARE(rows.endRow(), std::nullopt);
+        rows.integer(0);
+        rows.null();
+        rows.null();
+        rows.null();
+        rows.null();
+        rows.bytes(bytes);
+        QCOMPARE(rows.endRow(), std::nullopt);
+        QCOMPARE(rows.finish(), std::nullopt);
+        QVERIFY(connection->database().commit());
+
+        QSqlQuery query(connection->database());
+        QVERIFY(query.exec(QStringLiteral("SELECT id, small, number, flag, label, payload FROM edges ORDER BY id")));
+        QVERIFY(query.next());
+        QCOMPARE(query.value(0).toLongLong(), std::numeric_limits<qint64>::min());
+        QCOMPARE(query.value(1).toInt(), -32768);
+        QCOMPARE(query.value(2).toLongLong(), qint64(std::numeric_limits<std::int32_t>::min()));
+        QCOMPARE(query.value(3).toBool(), false);
+        QVERIFY(!query.value(4).isNull());
+        QCOMPARE(query.value(4).toString(), QString());
+        QVERIFY(!query.value(5).isNull());
+        QCOMPARE(query.value(5).toByteArray().size(), 0);
+        QVERIFY(query.next());
+        QCOMPARE(query.value(0).toLongLong(), qint64(0));
+        for (int column = 1; column < 5; ++column)
+            QVERIFY(query.value(column).isNull());
+        QVERIFY(query.next());
+        QCOMPARE(query.value(0).toLongLong(), std::numeric_limits<qint64>::max());
+        QCOMPARE(query.value(1).toInt(), 32767);
+        QCOMPARE(query.value(2).toLongLong(), qint64(std::numeric_limits<std::int32_t>::max()));
+        QCOMPARE(query.value(3).toBool(), true);
+        QCOMPARE(query.value(4).toString(), QStringLiteral("a\tb"));
+        QCOMPARE(query.value(5).toByteArray(), QByteArray("\0\1\xff\0\x80", 5));
+        QVERIFY(!query.next());
+
+        // A value too wide for its column is an error, not a truncation (SQLite's integers are all 64-bit).
+        if (!sqlite) {
+            QVERIFY(connection->database().transaction());
+            QCOMPARE(rows.begin(edges), std::nullopt);
+            rows.integer(1);
+            rows.integer(std::numeric_limits<std::int16_t>::max() + 1);
+            rows.integer(0);
+            rows.boolean(false);
+            rows.text("x");
+            rows.bytes(bytes);
+            const auto error = rows.endRow();
+            QVERIFY(error.has_value());
+            QVERIFY2(error->contains(QLatin1String("SMALLINT")), qPrintable(*error));
+            QVERIFY(connection->database().rollback());
+        }
+    }
+
+    // What each role does to a stored row, and an Update whose row is not there.
+    void rowSinkMergesByRole_data() { test::TestDatabases::addDriverRows(); }
+    void rowSinkMergesByRole()
+    {
+        QFETCH(DatabaseUrl::Driver, driver);
+        const ConnectionFactory factory = migrated(driver);
+        auto connection = factory.open(u"test");
+        QVERIFY(connection.hasValue());
+        QVERIFY(!connection->execute(QStringLiteral("CREATE TABLE merged (id BIGINT PRIMARY KEY, first BIGINT NOT "
+                                                    "NULL, given BIGINT, total BIGINT NOT NULL, high BIGINT NOT NULL, "
+                                                    "low BIGINT NOT NULL, latest BIGINT NOT NULL)")));
+        const std::vector<Column> columns = {{"id", ColumnType::BigInt, ColumnRole::Key},
+                                             {"first", ColumnType::BigInt, ColumnRole::Initial},
+                                             {"given", ColumnType::BigInt, ColumnRole::SetIfGiven},
+                                             {"total", ColumnType::BigInt, ColumnRole::Add},
+                                             {"high", ColumnType::BigInt, ColumnRole::Max},
+                                             {"low", ColumnType::BigInt, ColumnRole::Min},
+                                             {"latest", ColumnType::BigInt, ColumnRole::Set}};
+        const RowTable upsert{"merged", RowTable::Mode::Upsert, columns};
+        std::vector<Column> updateColumns = columns;
+        updateColumns.erase(updateColumns.begin() + 1); // an Update has no Initial column
+        const RowTable update{"merged", RowTable::Mode::Update, updateColumns};
+        RowSinks sinks;
+        QSqlDatabase &db = connection->database();
+        const auto write = [&](const RowTable &table, const std::vector<std::vector<std::optional<qint64>>> &values) {
+            auto sink = sinks.forConnection(db);
+            if (!sink || !db.transaction())
+                return std::optional<QString>(QStringLiteral("no transaction"));
+            RowSink &rows = **sink;
+            std::optional<QString> error = rows.begin(table);
+            for (const auto &row : values) {
+                for (const auto &value : row)
+                    rows.optionalInteger(value);
+                if (!error)
+                    error = rows.endRow();
+            }
+            if (!error)
+                error = rows.finish();
+            if (error) {
+                db.rollback();
+                sinks.forget();
+            } else if (!db.commit()) {
+                error = QStringLiteral("COMMIT failed");
+            }
+            return error;
+        };
+        QCOMPARE(write(upsert, {{1, 10, 5, 1, 7, 7, 1}, {2, 20, std::nullopt, 2, 3, 3, 2}}), std::nullopt);
+        QCOMPARE(write(upsert, {{1, 99, std::nullopt, 4, 9, 8, 3}, {2, 99, 6, 3, 1, 1, 4}}), std::nullopt);
+        const auto updated = write(update, {{1, 11, 0, 2, 9, 5}, {2, std::nullopt, 5, 4, 2, 6}});
+        QVERIFY2(!updated, updated ? qPrintable(*updated) : "");
+        const auto error = write(update, {{1, std::nullopt, 0, 0, 99, 7}, {3, 1, 1, 1, 1, 1}});
+        QVERIFY(error.has_value());
+        QVERIFY2(error->contains(QLatin1String("merged")), qPrintable(*error));
+        QCOMPARE(write(update, {{2, std::nullopt, 0, 0, 99, 8}}), std::nullopt); // still usable after the error
+
+        QSqlQuery query(db);
+        QVERIFY(
+            query.exec(QStringLiteral("SELECT id, first, given, total, high, low, latest FROM merged ORDER BY id")));
+        const auto next = [&query] {
+            QList<qint64> values;
+            if (query.next()) {
+                for (int column = 0; column < 7; ++column)
+                    values.append(query.value(column).isNull() ? -1 : query.value(column).toLongLong());
+            }
+            return values;
+        };
+        QCOMPARE(next(), (QList<qint64>{1, 10, 11, 5, 9, 7, 5}));
+        QCOMPARE(next(), (QList<qint64>{2, 20, 6, 10, 4, 1, 8}));
+        QCOMPARE(next(), QList<qint64>());
+    }
+
+    // A row that collides in the middle of a group commit (here a trade the projection then inserts):
+    // nothing of the transaction stays, the same connection writes the rest once the obstacle is gone.
+    void errorMidWriteLeavesNothing_data() { test::TestDatabases::addDriverRows(); }
+    void errorMidWriteLeavesNothing()
+    {
+        QFETCH(DatabaseUrl::Driver, driver);
+        const ConnectionFactory factory = migrated(driver);
+        auto connection = factory.open(u"test");
+        QVERIFY(connection.hasValue());
+        const History history = makeHistory(16, 4'000, 1'000);
+        const std::size_t half = history.batches.size() / 2;
+        JournalScratch scratch;
+        const std::vector<JournalBatch> first(history.batches.begin(), history.batches.begin() + qsizetype(half));
+        const std::vector<JournalBatch> rest(history.batches.begin() + qsizetype(half), history.batches.end());
+        QVERIFY(writeBatches(connection->database(), first, scratch).hasValue());
+        const qint64 commands = countRows(*connection, "commands");
+        const qint64 events = countRows(*connection, "events");
+        const qint64 trades = countRows(*connection, "trades");
+        QVERIFY(commands > 0 && trades > 0);
+
+        QSqlQuery query(connection->database());
+        QVERIFY(query.exec(QStringLiteral("INSERT INTO trades (id, instrument_id, price, quantity, taker_side, "
+                                          "maker_order_id, taker_order_id, maker_user_id, taker_user_id, seq, time_ns) "
+                                          "SELECT MAX(id) + 1, 0, 1, 1, 'buy', 1, 2, 1, 1, 1, 0 FROM trades")));
+        const auto failed = writeBatches(connection->database(), rest, scratch);
+        QVERIFY(!failed.hasValue());
+        QVERIFY2(failed.error().contains(QLatin1String("trades")), qPrintable(failed.error()));
+        QVERIFY2(!failed.error().contains(u'\n'), qPrintable(failed.error()));
+        QCOMPARE(countRows(*connection, "commands"), commands);
+        QCOMPARE(countRows(*connection, "events"), events);
+        QCOMPARE(countRows(*connection, "trades"), trades + 1);
+
+        QVERIFY(query.exec(QStringLiteral("DELETE FROM trades WHERE maker_order_id = 1 AND taker_order_id = 2 AND "
+                                          "seq = 1")));
+        const auto written = writeBatches(connection->database(), rest, scratch);
+        QVERIFY2(written.hasValue(), written.hasValue() ? "" : qPrintable(written.error()));
+        QCOMPARE(written->commandSeq, history.end.commandSeq);
+        const auto recovered = recoverJournal(connection->database());
+        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
+        QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+    }
+
+    // The server ends the journal's session between two group commits: the next write fails with one line,
+    // and a new connection with the same scratch writes everything (nothing made on the dead one is used).
+    void killedPostgreSqlConnectionIsReported()
+    {
+        const ConnectionFactory factory = migrated(DatabaseUrl::Driver::PostgreSql);
+        auto connection = factory.open(u"journal");
+        auto admin = factory.open(u"admin");
+        QVERIFY(connection.hasValue() && admin.hasValue());
+        const History history = makeHistory(17, 3'000, 0);
+        const std::size_t half = history.batches.size() / 2;
+        const std::vector<JournalBatch> first(history.batches.begin(), history.batches.begin() + qsizetype(half));
+        JournalScratch scratch;
+        QVERIFY(writeBatches(connection->database(), first, scratch).hasValue());
+
+        QSqlQuery pid(connection->database());
+        QVERIFY(pid.exec(QStringLiteral("SELECT pg_backend_pid()")) && pid.next());
+        QSqlQuery kill(admin->database());
+        QVERIFY(kill.exec(QStringLiteral("SELECT pg_terminate_backend(%1)").arg(pid.value(0).toLongLong())));
+        pid.finish();
+        const auto failed = writeBatches(connection->database(), history.batches, scratch);
+        QVERIFY(!failed.hasValue());
+        QVERIFY2(!failed.error().contains(u'\n'), qPrintable(failed.error()));
+
+        connection = factory.open(u"journal");
+        QVERIFY(connection.hasValue());
+        const auto written = writeBatches(connection->database(), history.batches, scratch);
+        QVERIFY2(written.hasValue(), written.hasValue() ? "" : qPrintable(written.error()));
+        const auto recovered = recoverJournal(connection->database());
+        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
+        QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+    }
+
+    // The statements a scratch keeps do not hold the connection open: Qt closes it (SQLite then removes
+    // its WAL file, which it cannot while a statement is alive), and the scratch then serves a new one.
+    void scratchOutlivesItsConnection_data() { test::TestDatabases::addDriverRows(); }
+    void scratchOutlivesItsConnection()
+    {
+        QFETCH(DatabaseUrl::Driver, driver);
+        const ConnectionFactory factory = migrated(driver);
+        const History history = makeHistory(18, 2'000, 0);
+        const std::size_t half = history.batches.size() / 2;
+        const std::vector<JournalBatch> first(history.batches.begin(), history.batches.begin() + qsizetype(half));
+        JournalScratch scratch;
+        {
+            auto connection = factory.open(u"journal");
+            QVERIFY(connection.hasValue());
+            QVERIFY(writeBatches(connection->database(), first, scratch).hasValue());
+        }
+        if (driver == DatabaseUrl::Driver::Sqlite)
+            QVERIFY(!QFileInfo::exists(factory.url().path + QStringLiteral("-wal")));
+        auto connection = factory.open(u"journal");
+        QVERIFY(connection.hasValue());
+        const auto written = writeBatches(connection->database(), history.batches, scratch);
+        QVERIFY2(written.hasValue(), written.hasValue() ? "" : qPrintable(written.error()));
+        const auto recovered = recoverJournal(connection->database());
+        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
+        QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+    }
+
+    // Recovery's reader, stopped after a few rows: the connection is ready for the next statement.
+    void rowSourceStoppedEarlyFreesTheConnection_data() { test::TestDatabases::addDriverRows(); }
+    void rowSourceStoppedEarlyFreesTheConnection()
+    {
+        QFETCH(DatabaseUrl::Driver, driver);
+        const ConnectionFactory factory = migrated(driver);
+        auto connection = factory.open(u"test");
+        QVERIFY(connection.hasValue());
+        const History history = makeHistory(19, 2'000, 0);
+        writeAll(*connection, history);
+        {
+            auto source = readRows(connection->database(), "SELECT seq, payload FROM commands ORDER BY seq");
+            QVERIFY2(source.hasValue(), source.hasValue() ? "" : qPrintable(source.error()));
+            for (Seq seq = 1; seq <= 10; ++seq) {
+                QVERIFY((*source)->next());
+                QCOMPARE(static_cast<Seq>((*source)->integer(0)), seq);
+                QVERIFY(!(*source)->bytes(1).empty());
+            }
+        }
+        QCOMPARE(countRows(*connection, "commands"), qint64(history.end.commandSeq));
+        auto broken = readRows(connection->database(), "SELECT no_such_column FROM commands");
+        QVERIFY(!broken.hasValue());
+        QCOMPARE(countRows(*connection, "events"), qint64(history.end.eventSeq));
     }
 
 private:
