@@ -283,31 +283,15 @@ private slots:
     {
         const auto url = m_databases->freshMigrated(sql::DatabaseUrl::Driver::PostgreSql);
         QVERIFY2(url.hasValue(), url.hasValue() ? "" : qPrintable(url.error()));
-        Venue venue(*url);
-        const QString started = venue.start(*url);
-        QVERIFY2(started.isEmpty(), qPrintable(started));
-        Load load(venue.host());
-        QVERIFY(load.seed());
-        load.start();
-        QTRY_VERIFY_WITH_TIMEOUT(load.accepted() >= 3'000, 60'000);
-
-        // On a failure below, the server comes back before the venue and the load wind down.
-        const auto restart = qScopeGuard([this] {
-            if (!m_databases->cluster().isRunning())
-                m_databases->cluster().start();
+        test::PostgresCluster &cluster = m_databases->cluster();
+        // On a failure, the server comes back before the venue and the load wind down.
+        const auto restart = qScopeGuard([&cluster] {
+            if (!cluster.isRunning())
+                cluster.start();
         });
-        QCOMPARE(m_databases->cluster().stopImmediate(), std::nullopt);
-        expectRefusalsAndNoAcks(venue, load);
-        if (QTest::currentTestFailed())
-            return;
-
-        QCOMPARE(m_databases->cluster().start(), std::nullopt);
-        const std::uint64_t before = load.accepted();
-        QTRY_VERIFY_WITH_TIMEOUT(load.accepted() >= before + 3'000, 60'000);
-        QVERIFY(venue.recoveries() >= 1);
-        QVERIFY(venue.journal().isAvailable());
-        load.stop();
-        verifyExactlyOnce(*url, venue, load);
+        failUnderLoad(
+            *url, [&cluster] { QCOMPARE(cluster.stopImmediate(), std::nullopt); },
+            [&cluster] { QCOMPARE(cluster.start(), std::nullopt); });
     }
 
     // Injected write errors: with RLIMIT_FSIZE below the WAL's size every write beyond it fails (EFBIG),
@@ -316,26 +300,9 @@ private slots:
     {
         const auto url = m_databases->freshMigrated(sql::DatabaseUrl::Driver::Sqlite);
         QVERIFY2(url.hasValue(), url.hasValue() ? "" : qPrintable(url.error()));
-        Venue venue(*url);
-        const QString started = venue.start(*url);
-        QVERIFY2(started.isEmpty(), qPrintable(started));
-        Load load(venue.host());
-        QVERIFY(load.seed());
-        load.start();
-        QTRY_VERIFY_WITH_TIMEOUT(load.accepted() >= 3'000, 60'000);
-
         FileSizeLimit limit;
-        QVERIFY(limit.set(64 * 1024));
-        expectRefusalsAndNoAcks(venue, load);
-        if (QTest::currentTestFailed())
-            return;
-
-        limit.lift();
-        const std::uint64_t before = load.accepted();
-        QTRY_VERIFY_WITH_TIMEOUT(load.accepted() >= before + 3'000, 60'000);
-        QVERIFY(venue.recoveries() >= 1);
-        load.stop();
-        verifyExactlyOnce(*url, venue, load);
+        failUnderLoad(
+            *url, [&limit] { QVERIFY(limit.set(64 * 1024)); }, [&limit] { limit.lift(); });
     }
 
     // A real full disk: the database on a small tmpfs that a filler file fills up, then frees.
@@ -358,33 +325,16 @@ private slots:
         const sql::DatabaseUrl url = sql::DatabaseUrl::sqlite(mountPoint.filePath(QStringLiteral("bourse.db")));
         QVERIFY(QFile::copy(migrated->path, url.path));
 
-        Venue venue(url);
-        const QString started = venue.start(url);
-        QVERIFY2(started.isEmpty(), qPrintable(started));
-        Load load(venue.host());
-        QVERIFY(load.seed());
-        load.start();
-        QTRY_VERIFY_WITH_TIMEOUT(load.accepted() >= 3'000, 60'000);
-
-        // Fill what is left: write until the device says no.
         const QString fillerPath = mountPoint.filePath(QStringLiteral("filler"));
-        {
+        const auto fill = [&fillerPath] {
+            // Write until the device says no.
             QFile filler(fillerPath);
             QVERIFY(filler.open(QIODevice::WriteOnly));
             const QByteArray block(64 * 1024, 'x');
             while (filler.write(block) == block.size() && filler.flush()) {
             }
-        }
-        expectRefusalsAndNoAcks(venue, load);
-        if (QTest::currentTestFailed())
-            return;
-
-        QVERIFY(QFile::remove(fillerPath));
-        const std::uint64_t before = load.accepted();
-        QTRY_VERIFY_WITH_TIMEOUT(load.accepted() >= before + 3'000, 60'000);
-        QVERIFY(venue.recoveries() >= 1);
-        load.stop();
-        verifyExactlyOnce(url, venue, load);
+        };
+        failUnderLoad(url, fill, [&fillerPath] { QVERIFY(QFile::remove(fillerPath)); });
     }
 
     void damagedLastRecordStopsStart_data()
@@ -501,6 +451,37 @@ private slots:
     void cleanupTestCase() { m_databases.reset(); }
 
 private:
+    // The fault tests' course: a venue under load; `fault()` while it runs; no acks and refusals while the
+    // journal cannot write; `repair()`; the writer resumes by itself; then everything checked.
+    template<typename Fault, typename Repair>
+    void failUnderLoad(const sql::DatabaseUrl &url, Fault fault, Repair repair)
+    {
+        Venue venue(url);
+        const QString started = venue.start(url);
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        Load load(venue.host());
+        QVERIFY(load.seed());
+        load.start();
+        QTRY_VERIFY_WITH_TIMEOUT(load.accepted() >= 3'000, 60'000);
+
+        fault();
+        if (QTest::currentTestFailed())
+            return;
+        expectRefusalsAndNoAcks(venue, load);
+        if (QTest::currentTestFailed())
+            return;
+
+        repair();
+        if (QTest::currentTestFailed())
+            return;
+        const std::uint64_t before = load.accepted();
+        QTRY_VERIFY_WITH_TIMEOUT(load.accepted() >= before + 3'000, 60'000);
+        QVERIFY(venue.recoveries() >= 1);
+        QVERIFY(venue.journal().isAvailable());
+        load.stop();
+        verifyExactlyOnce(url, venue, load);
+    }
+
     // While the journal cannot write: refusals come, and no command is acknowledged.
     void expectRefusalsAndNoAcks(Venue &venue, const Load &load)
     {
