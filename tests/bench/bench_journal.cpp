@@ -3,9 +3,9 @@
 // latency of a lone command's commit (a quiet venue: one command per transaction), and recovery: replay
 // rate and the start-up time with a journal of about a million events.
 // Prints `BENCH <name> <value> <unit>` lines. Not a test: figures, never pass/fail.
-#include "command_generator.h"
 #include "connection.h"
 #include "journal.h"
+#include "journal_history.h"
 #include "journal_writer.h"
 #include "test_databases.h"
 
@@ -33,21 +33,10 @@ struct History
 History makeHistory(std::size_t wantedEvents)
 {
     History history;
-    test::CommandGenerator generator(20261121);
-    Sequencer engine;
-    std::vector<Event> events;
-    Seq commandSeq = 0;
+    test::JournalHistory source(20261121);
     while (history.events < wantedEvents) {
-        JournalBatch batch;
-        for (int i = 0; i < kCommandsPerBatch; ++i) {
-            const Command command = generator.next();
-            events.clear();
-            const CommandResult result = engine.apply(command, events);
-            generator.observe(events);
-            batch.commands.push_back(JournalCommand{++commandSeq, command, result.firstSeq, result.lastSeq});
-            batch.events.insert(batch.events.end(), events.begin(), events.end());
-            history.events += events.size();
-        }
+        JournalBatch batch = source.nextBatch(kCommandsPerBatch);
+        history.events += batch.events.size();
         history.commands += batch.commands.size();
         history.batches.push_back(std::move(batch));
     }

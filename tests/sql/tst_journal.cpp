@@ -4,9 +4,9 @@
 // journal stops recovery with a message naming the row. The row sinks under the journal: values at the
 // edges of their types survive, merges do what their roles say, an error in the middle of a write leaves
 // nothing behind and the connection usable, and a connection that died or closed is never written through.
-#include "command_generator.h"
 #include "connection.h"
 #include "journal.h"
+#include "journal_history.h"
 #include "journal_writer.h"
 #include "migrations.h"
 #include "native_rows.h"
@@ -38,35 +38,25 @@ struct History
 History makeHistory(std::uint64_t seed, int commandCount, int snapshotEvery)
 {
     History history;
-    test::CommandGenerator generator(seed);
-    Sequencer engine;
+    test::JournalHistory source(seed);
     std::mt19937_64 random(seed);
-    std::vector<Event> events;
-    Seq commandSeq = 0;
     int sinceSnapshot = 0;
-    while (commandSeq < static_cast<Seq>(commandCount)) {
-        JournalBatch batch;
-        const auto size = 1 + static_cast<int>(random() % 200);
-        for (int i = 0; i < size && commandSeq < static_cast<Seq>(commandCount); ++i) {
-            const Command command = generator.next();
-            events.clear();
-            const CommandResult result = engine.apply(command, events);
-            generator.observe(events);
-            batch.commands.push_back(JournalCommand{++commandSeq, command, result.firstSeq, result.lastSeq});
-            batch.events.insert(batch.events.end(), events.begin(), events.end());
-            ++sinceSnapshot;
-        }
-        if (snapshotEvery > 0 && sinceSnapshot >= snapshotEvery) {
-            JournalSnapshot snapshot{commandSeq, engine.lastSeq(), engine.lastTime(), engine.stateHash(), {}};
-            engine.saveSnapshot(snapshot.bytes);
-            batch.snapshot = std::move(snapshot);
-            history.lastSnapshotCommand = commandSeq;
-            sinceSnapshot = 0;
-        }
-        history.batches.push_back(std::move(batch));
-    }
-    history.finalHash = engine.stateHash();
-    history.end = {commandSeq, engine.lastSeq()};
+    // A snapshot after the batch that brings the commands since the last one to `snapshotEvery`.
+    const auto snapshotAfter = [&](JournalBatch &batch) {
+        sinceSnapshot += static_cast<int>(batch.commands.size());
+        if (snapshotEvery <= 0 || sinceSnapshot < snapshotEvery)
+            return;
+        const Sequencer &engine = source.engine();
+        JournalSnapshot snapshot{source.commandSeq(), engine.lastSeq(), engine.lastTime(), engine.stateHash(), {}};
+        engine.saveSnapshot(snapshot.bytes);
+        batch.snapshot = std::move(snapshot);
+        history.lastSnapshotCommand = source.commandSeq();
+        sinceSnapshot = 0;
+    };
+    history.batches = source.batches(static_cast<Seq>(commandCount), random, 200, test::JournalHistory::LastBatch::Cut,
+                                     snapshotAfter);
+    history.finalHash = source.engine().stateHash();
+    history.end = {source.commandSeq(), source.engine().lastSeq()};
     return history;
 }
 
@@ -83,6 +73,30 @@ void writeAll(Connection &connection, const History &history)
             group.clear();
         }
     }
+}
+
+// The first half of the history's batches (the rest: from index first.size()).
+std::vector<JournalBatch> firstHalf(const History &history)
+{
+    const std::size_t half = history.batches.size() / 2;
+    return {history.batches.begin(), history.batches.begin() + qsizetype(half)};
+}
+
+// Recovery from what `connection` reads succeeds and gives the engine whose state hash is `hash`.
+void recoversTo(Connection &connection, std::uint64_t hash)
+{
+    const auto recovered = recoverJournal(connection.database());
+    QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
+    QCOMPARE(recovered->engine->stateHash(), hash);
+}
+
+// The whole history, written with `scratch` through `connection` (the rows already there are skipped), and
+// recovered.
+void writesAllAndRecovers(Connection &connection, const History &history, JournalScratch &scratch)
+{
+    const auto written = writeBatches(connection.database(), history.batches, scratch);
+    QVERIFY2(written.hasValue(), written.hasValue() ? "" : qPrintable(written.error()));
+    recoversTo(connection, history.finalHash);
 }
 
 qint64 countRows(Connection &connection, const char *table)
@@ -135,9 +149,8 @@ private slots:
     void emptyJournalRecoversAnEmptyEngine()
     {
         QFETCH(DatabaseUrl::Driver, driver);
-        const ConnectionFactory factory = migrated(driver);
-        auto connection = factory.open(u"test");
-        QVERIFY(connection.hasValue());
+        auto connection = open(driver);
+        QVERIFY(connection);
         const auto recovered = recoverJournal(connection->database());
         QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
         QCOMPARE(recovered->engine->stateHash(), Sequencer().stateHash());
@@ -148,9 +161,8 @@ private slots:
     void snapshotShortensReplay()
     {
         QFETCH(DatabaseUrl::Driver, driver);
-        const ConnectionFactory factory = migrated(driver);
-        auto connection = factory.open(u"test");
-        QVERIFY(connection.hasValue());
+        auto connection = open(driver);
+        QVERIFY(connection);
         const History history = makeHistory(12, 20'000, 3'000);
         QVERIFY(history.lastSnapshotCommand > 0);
         writeAll(*connection, history);
@@ -166,9 +178,8 @@ private slots:
     void lostCommitIsNotWrittenTwice()
     {
         QFETCH(DatabaseUrl::Driver, driver);
-        const ConnectionFactory factory = migrated(driver);
-        auto connection = factory.open(u"test");
-        QVERIFY(connection.hasValue());
+        auto connection = open(driver);
+        QVERIFY(connection);
         const History history = makeHistory(13, 3'000, 1'000);
         writeAll(*connection, history);
         // The writer did not hear back from COMMIT and writes the same batches again, plus one more part
@@ -176,9 +187,7 @@ private slots:
         writeAll(*connection, history);
         QCOMPARE(countRows(*connection, "commands"), qint64(history.end.commandSeq));
         QCOMPARE(countRows(*connection, "events"), qint64(history.end.eventSeq));
-        const auto recovered = recoverJournal(connection->database());
-        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
-        QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+        recoversTo(*connection, history.finalHash);
     }
 
     void damageStopsRecovery_data()
@@ -219,9 +228,8 @@ private slots:
         QFETCH(DatabaseUrl::Driver, driver);
         QFETCH(QString, damage);
         QFETCH(QString, message);
-        const ConnectionFactory factory = migrated(driver);
-        auto connection = factory.open(u"test");
-        QVERIFY(connection.hasValue());
+        auto connection = open(driver);
+        QVERIFY(connection);
         // A snapshot about every 400 commands; the journal is intact until the damage below.
         const History history = makeHistory(14, 2'200, 400);
         writeAll(*connection, history);
@@ -275,9 +283,7 @@ private slots:
         }
         QCOMPARE(acknowledged.back().commandSeq, history.end.commandSeq);
         auto connection = factory.open(u"check");
-        const auto recovered = recoverJournal(connection->database());
-        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
-        QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+        recoversTo(*connection, history.finalHash);
     }
 
     // Every kind of value at the edges of its type, written through the driver's sink and read back.
@@ -285,9 +291,8 @@ private slots:
     void rowSinkKeepsEveryValue()
     {
         QFETCH(DatabaseUrl::Driver, driver);
-        const ConnectionFactory factory = migrated(driver);
-        auto connection = factory.open(u"test");
-        QVERIFY(connection.hasValue());
+        auto connection = open(driver);
+        QVERIFY(connection);
         const bool sqlite = driver == DatabaseUrl::Driver::Sqlite;
         QVERIFY(!connection->execute(
             sqlite ? QStringLiteral("CREATE TABLE edges (id INTEGER PRIMARY KEY, small INTEGER, number INTEGER, "
@@ -308,21 +313,23 @@ private slots:
         auto sink = sinks.forConnection(connection->database());
         QVERIFY2(sink.hasValue(), sink.hasValue() ? "" : qPrintable(sink.error()));
         RowSink &rows = **sink;
+        // A row of `edges` with every column given (endRow() is the caller's).
+        const auto put = [&rows](std::int64_t id, std::int64_t small, std::int64_t number, bool flag,
+                                 std::string_view label, std::span<const std::uint8_t> payload) {
+            rows.integer(id);
+            rows.integer(small);
+            rows.integer(number);
+            rows.boolean(flag);
+            rows.text(label);
+            rows.bytes(payload);
+        };
         QVERIFY(connection->database().transaction());
         QCOMPARE(rows.begin(edges), std::nullopt);
-        rows.integer(std::numeric_limits<std::int64_t>::min());
-        rows.integer(std::numeric_limits<std::int16_t>::min());
-        rows.integer(std::numeric_limits<std::int32_t>::min());
-        rows.boolean(false);
-        rows.text("");
-        rows.bytes(none);
+        put(std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int16_t>::min(),
+            std::numeric_limits<std::int32_t>::min(), false, "", none);
         QCOMPARE(rows.endRow(), std::nullopt);
-        rows.integer(std::numeric_limits<std::int64_t>::max());
-        rows.integer(std::numeric_limits<std::int16_t>::max());
-        rows.integer(std::numeric_limits<std::int32_t>::max());
-        rows.boolean(true);
-        rows.text("a\tb");
-        rows.bytes(bytes);
+        put(std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int16_t>::max(),
+            std::numeric_limits<std::int32_t>::max(), true, "a\tb", bytes);
         QCOMPARE(rows.endRow(), std::nullopt);
         rows.integer(0);
         rows.null();
@@ -362,12 +369,7 @@ private slots:
         if (!sqlite) {
             QVERIFY(connection->database().transaction());
             QCOMPARE(rows.begin(edges), std::nullopt);
-            rows.integer(1);
-            rows.integer(std::numeric_limits<std::int16_t>::max() + 1);
-            rows.integer(0);
-            rows.boolean(false);
-            rows.text("x");
-            rows.bytes(bytes);
+            put(1, std::numeric_limits<std::int16_t>::max() + 1, 0, false, "x", bytes);
             const auto error = rows.endRow();
             QVERIFY(error.has_value());
             QVERIFY2(error->contains(QLatin1String("SMALLINT")), qPrintable(*error));
@@ -380,9 +382,8 @@ private slots:
     void rowSinkMergesByRole()
     {
         QFETCH(DatabaseUrl::Driver, driver);
-        const ConnectionFactory factory = migrated(driver);
-        auto connection = factory.open(u"test");
-        QVERIFY(connection.hasValue());
+        auto connection = open(driver);
+        QVERIFY(connection);
         QVERIFY(!connection->execute(QStringLiteral("CREATE TABLE merged (id BIGINT PRIMARY KEY, first BIGINT NOT "
                                                     "NULL, given BIGINT, total BIGINT NOT NULL, high BIGINT NOT NULL, "
                                                     "low BIGINT NOT NULL, latest BIGINT NOT NULL)")));
@@ -452,14 +453,12 @@ private slots:
     void errorMidWriteLeavesNothing()
     {
         QFETCH(DatabaseUrl::Driver, driver);
-        const ConnectionFactory factory = migrated(driver);
-        auto connection = factory.open(u"test");
-        QVERIFY(connection.hasValue());
+        auto connection = open(driver);
+        QVERIFY(connection);
         const History history = makeHistory(16, 4'000, 1'000);
-        const std::size_t half = history.batches.size() / 2;
         JournalScratch scratch;
-        const std::vector<JournalBatch> first(history.batches.begin(), history.batches.begin() + qsizetype(half));
-        const std::vector<JournalBatch> rest(history.batches.begin() + qsizetype(half), history.batches.end());
+        const std::vector<JournalBatch> first = firstHalf(history);
+        const std::vector<JournalBatch> rest(history.batches.begin() + qsizetype(first.size()), history.batches.end());
         QVERIFY(writeBatches(connection->database(), first, scratch).hasValue());
         const qint64 commands = countRows(*connection, "commands");
         const qint64 events = countRows(*connection, "events");
@@ -483,9 +482,7 @@ private slots:
         const auto written = writeBatches(connection->database(), rest, scratch);
         QVERIFY2(written.hasValue(), written.hasValue() ? "" : qPrintable(written.error()));
         QCOMPARE(written->commandSeq, history.end.commandSeq);
-        const auto recovered = recoverJournal(connection->database());
-        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
-        QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+        recoversTo(*connection, history.finalHash);
     }
 
     // The server ends the journal's session between two group commits: the next write fails with one line,
@@ -497,8 +494,7 @@ private slots:
         auto admin = factory.open(u"admin");
         QVERIFY(connection.hasValue() && admin.hasValue());
         const History history = makeHistory(17, 3'000, 0);
-        const std::size_t half = history.batches.size() / 2;
-        const std::vector<JournalBatch> first(history.batches.begin(), history.batches.begin() + qsizetype(half));
+        const std::vector<JournalBatch> first = firstHalf(history);
         JournalScratch scratch;
         QVERIFY(writeBatches(connection->database(), first, scratch).hasValue());
 
@@ -513,11 +509,7 @@ private slots:
 
         connection = factory.open(u"journal");
         QVERIFY(connection.hasValue());
-        const auto written = writeBatches(connection->database(), history.batches, scratch);
-        QVERIFY2(written.hasValue(), written.hasValue() ? "" : qPrintable(written.error()));
-        const auto recovered = recoverJournal(connection->database());
-        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
-        QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+        writesAllAndRecovers(*connection, history, scratch);
     }
 
     // The statements a scratch keeps do not hold the connection open: Qt closes it (SQLite then removes
@@ -528,8 +520,7 @@ private slots:
         QFETCH(DatabaseUrl::Driver, driver);
         const ConnectionFactory factory = migrated(driver);
         const History history = makeHistory(18, 2'000, 0);
-        const std::size_t half = history.batches.size() / 2;
-        const std::vector<JournalBatch> first(history.batches.begin(), history.batches.begin() + qsizetype(half));
+        const std::vector<JournalBatch> first = firstHalf(history);
         JournalScratch scratch;
         {
             auto connection = factory.open(u"journal");
@@ -540,11 +531,7 @@ private slots:
             QVERIFY(!QFileInfo::exists(factory.url().path + QStringLiteral("-wal")));
         auto connection = factory.open(u"journal");
         QVERIFY(connection.hasValue());
-        const auto written = writeBatches(connection->database(), history.batches, scratch);
-        QVERIFY2(written.hasValue(), written.hasValue() ? "" : qPrintable(written.error()));
-        const auto recovered = recoverJournal(connection->database());
-        QVERIFY2(recovered.hasValue(), recovered.hasValue() ? "" : qPrintable(recovered.error()));
-        QCOMPARE(recovered->engine->stateHash(), history.finalHash);
+        writesAllAndRecovers(*connection, history, scratch);
     }
 
     // Recovery's reader, stopped after a few rows: the connection is ready for the next statement.
@@ -552,9 +539,8 @@ private slots:
     void rowSourceStoppedEarlyFreesTheConnection()
     {
         QFETCH(DatabaseUrl::Driver, driver);
-        const ConnectionFactory factory = migrated(driver);
-        auto connection = factory.open(u"test");
-        QVERIFY(connection.hasValue());
+        auto connection = open(driver);
+        QVERIFY(connection);
         const History history = makeHistory(19, 2'000, 0);
         writeAll(*connection, history);
         {
@@ -573,6 +559,17 @@ private slots:
     }
 
 private:
+    // A connection to a fresh database with the schema, for one test case.
+    std::optional<Connection> open(DatabaseUrl::Driver driver)
+    {
+        auto connection = migrated(driver).open(u"test");
+        if (!connection) {
+            qWarning("%s", qPrintable(connection.error()));
+            return std::nullopt;
+        }
+        return std::move(connection.value());
+    }
+
     // A fresh database with the schema, for one test case.
     ConnectionFactory migrated(DatabaseUrl::Driver driver)
     {

@@ -2,9 +2,9 @@
 // life, a taker across two makers, an expired market order, balances, candles); a seeded random history
 // written in random group commits gives the rows a plain in-memory model computes from the same events;
 // and writing the same batches again (a lost COMMIT) changes no row.
-#include "command_generator.h"
 #include "connection.h"
 #include "journal.h"
+#include "journal_history.h"
 #include "migrations.h"
 #include "projections.h"
 #include "test_databases.h"
@@ -49,13 +49,8 @@ public:
     CommandResult apply(TimeNs time, CommandBody body)
     {
         std::vector<Event> events;
-        const Command command{time, std::move(body)};
-        const CommandResult result = m_engine.apply(command, events);
-        JournalBatch batch;
-        batch.commands.push_back(JournalCommand{++m_commandSeq, command, result.firstSeq, result.lastSeq});
-        batch.events = std::move(events);
-        m_pending.push_back(std::move(batch));
-        return result;
+        return test::journalCommand(m_engine, m_commandSeq, Command{time, std::move(body)}, m_pending.emplace_back(),
+                                    events);
     }
     OrderId place(TimeNs time, AccountId account, const char *symbol, Side side, OrderType type,
                   std::optional<Decimal> price, Decimal quantity, const char *clientOrderId = "")
@@ -106,26 +101,12 @@ struct History
 
 History makeHistory(std::uint64_t seed, int commandCount)
 {
-    History history;
-    history.engine = std::make_unique<Sequencer>();
-    test::CommandGenerator generator(seed);
+    test::JournalHistory source(seed);
     std::mt19937_64 random(seed ^ 0x5eed);
-    std::vector<Event> events;
-    Seq commandSeq = 0;
-    while (commandSeq < static_cast<Seq>(commandCount)) {
-        JournalBatch batch;
-        const auto size = 1 + static_cast<int>(random() % 200);
-        for (int i = 0; i < size && commandSeq < static_cast<Seq>(commandCount); ++i) {
-            const Command command = generator.next();
-            events.clear();
-            const CommandResult result = history.engine->apply(command, events);
-            generator.observe(events);
-            batch.commands.push_back(JournalCommand{++commandSeq, command, result.firstSeq, result.lastSeq});
-            batch.events.insert(batch.events.end(), events.begin(), events.end());
-            history.events.insert(history.events.end(), events.begin(), events.end());
-        }
-        history.batches.push_back(std::move(batch));
-    }
+    History history;
+    history.batches = source.batches(static_cast<Seq>(commandCount), random, 200, test::JournalHistory::LastBatch::Cut);
+    history.events = test::eventsOf(history.batches);
+    history.engine = source.takeEngine();
     return history;
 }
 

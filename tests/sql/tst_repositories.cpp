@@ -5,9 +5,9 @@
 // client order ids, fills, candles and the ticker's window; every statement the repositories run is checked
 // to ride an index (EXPLAIN QUERY PLAN on SQLite; on PostgreSQL, that EXPLAIN accepts it); the pool is run
 // from several threads while the journal writes, full, stopped with jobs queued, and with its database gone.
-#include "command_generator.h"
 #include "connection.h"
 #include "journal.h"
+#include "journal_history.h"
 #include "journal_writer.h"
 #include "query_pool.h"
 #include "repositories.h"
@@ -42,7 +42,7 @@ constexpr TimeNs kHour = 3600 * kSecond;
 constexpr TimeNs kDay = 24 * kHour;
 constexpr TimeNs kT0 = 19'675 * kDay; // 2023-11-14 00:00 UTC: a multiple of every candle interval
 
-constexpr InstrumentId kBtc = 0; // BTC-USD in setUp()
+constexpr InstrumentId kBtc = 0; // BTC-USD in every Venue
 constexpr InstrumentId kEth = 1; // ETH-USD
 
 Decimal dec(const char *text)
@@ -67,20 +67,34 @@ const char *kindName(QueryError::Kind kind)
 }
 
 // The engine with its commands journalled as the host does: one batch per command, written when commit()
-// says so. Every event is kept for the models.
+// says so. Every event is kept for the models. It starts with BTC-USD (instrument 0) and ETH-USD (1), assets
+// BTC 0, USD 1, ETH 2, and accounts 1-3 funded.
 class Venue final
 {
 public:
+    Venue()
+    {
+        for (const char *base : {"BTC", "ETH"}) {
+            const std::string symbol = std::string(base) + "-USD";
+            if (!apply(kT0, AddInstrument{Symbol(symbol), AssetCode(base), AssetCode("USD"), dec("0.01"), dec("0.001"),
+                                          dec("0.001")})
+                     .ok())
+                qFatal("instrument refused");
+        }
+        for (const AccountId account : {AccountId(1), AccountId(2), AccountId(3)}) {
+            for (const auto &[asset, amount] : {std::pair{"BTC", "1000"}, {"USD", "10000000"}, {"ETH", "10000"}}) {
+                if (!apply(kT0, Deposit{account, AssetCode(asset), dec(amount)}).ok())
+                    qFatal("deposit refused");
+            }
+        }
+    }
+
     CommandResult apply(TimeNs time, CommandBody body)
     {
         std::vector<Event> events;
-        const Command command{time, std::move(body)};
-        const CommandResult result = m_engine.apply(command, events);
-        JournalBatch batch;
-        batch.commands.push_back(JournalCommand{++m_commandSeq, command, result.firstSeq, result.lastSeq});
+        const CommandResult result = test::journalCommand(m_engine, m_commandSeq, Command{time, std::move(body)},
+                                                          m_pending.emplace_back(), events);
         m_events.insert(m_events.end(), events.begin(), events.end());
-        batch.events = std::move(events);
-        m_pending.push_back(std::move(batch));
         return result;
     }
 
@@ -135,25 +149,6 @@ private:
     std::vector<JournalBatch> m_pending;
     std::vector<Event> m_events;
 };
-
-// BTC-USD (instrument 0) and ETH-USD (1); assets BTC 0, USD 1, ETH 2; accounts 1-3 funded.
-void setUp(Venue &venue)
-{
-    for (const char *base : {"BTC", "ETH"}) {
-        const std::string symbol = std::string(base) + "-USD";
-        if (!venue
-                 .apply(kT0, AddInstrument{Symbol(symbol), AssetCode(base), AssetCode("USD"), dec("0.01"), dec("0.001"),
-                                           dec("0.001")})
-                 .ok())
-            qFatal("instrument refused");
-    }
-    for (const AccountId account : {AccountId(1), AccountId(2), AccountId(3)}) {
-        for (const auto &[asset, amount] : {std::pair{"BTC", "1000"}, {"USD", "10000000"}, {"ETH", "10000"}}) {
-            if (!venue.apply(kT0, Deposit{account, AssetCode(asset), dec(amount)}).ok())
-                qFatal("deposit refused");
-        }
-    }
-}
 
 // What the listings must show, computed the plain way from the events.
 struct Model
@@ -516,7 +511,6 @@ private slots:
         QVERIFY(connection);
         QSqlDatabase &db = connection->database();
         Venue venue;
-        setUp(venue);
         const OrderId mine = venue.place(kT0 + kSecond, 1, "BTC-USD", Side::Buy, dec("100"), dec("1"), "a-1");
         const OrderId theirs = venue.place(kT0 + 2 * kSecond, 2, "BTC-USD", Side::Sell, dec("200"), dec("1"), "a-1");
         const OrderId taker = venue.place(kT0 + 3 * kSecond, 3, "BTC-USD", Side::Buy, dec("200"), dec("0.4"));
@@ -593,7 +587,6 @@ private slots:
         QVERIFY(connection);
         QSqlDatabase &db = connection->database();
         Venue venue;
-        setUp(venue);
         std::vector<OrderId> mine;
         std::vector<OrderId> mineOpen;
         std::vector<OrderId> all;
@@ -682,7 +675,6 @@ private slots:
         QVERIFY(connection);
         QSqlDatabase &db = connection->database();
         Venue venue;
-        setUp(venue);
         // Trade 1: account 2 takes account 1's BTC offer. Trade 2: account 3 meets its own resting ETH bid
         // (stp none). Trade 3: account 1 sells into the rest of that bid.
         const OrderId a = venue.place(kT0 + 1 * kSecond, 1, "BTC-USD", Side::Sell, dec("100"), dec("1"));
@@ -766,7 +758,6 @@ private slots:
         QVERIFY(connection);
         QSqlDatabase &db = connection->database();
         Venue venue;
-        setUp(venue);
         // One trade in each of the first five minutes, a second (lower) one in minute 2.
         const char *prices[] = {"100", "101", "102", "103", "104"};
         for (int minute = 0; minute < 5; ++minute) {
@@ -823,7 +814,6 @@ private slots:
         QVERIFY(connection);
         QSqlDatabase &db = connection->database();
         Venue venue;
-        setUp(venue);
         const TimeNs now = kT0 + kDay + 30 * kSecond + 123;
         const TimeNs since = now - kDay;
         venue.trade(since - 1, "BTC-USD", "90", "1");           // out
@@ -888,7 +878,6 @@ private slots:
         QVERIFY(connection);
         QSqlDatabase &db = connection->database();
         Venue venue;
-        setUp(venue);
         venue.place(kT0 + kSecond, 1, "BTC-USD", Side::Buy, dec("100"), dec("2"));
         QVERIFY(venue.apply(kT0 + 2 * kSecond, SetInstrumentStatus{Symbol("ETH-USD"), InstrumentStatus::Halted, false})
                     .ok());
@@ -999,7 +988,6 @@ private slots:
         QVERIFY(connection);
         QSqlDatabase &db = connection->database();
         Venue venue;
-        setUp(venue);
         const OrderId order = venue.place(kT0 + kSecond, 1, "BTC-USD", Side::Buy, dec("100"), dec("1"), "x-1");
         venue.trade(kT0 + 2 * kSecond, "BTC-USD", "101", "1");
         QVERIFY(venue.commit(*connection));
@@ -1031,17 +1019,17 @@ private slots:
                 return ok(cursor.next(db)) && ok(cursor.next(db));
             };
         };
+        // The open orders alone, never the user's history, for the rows and for the count.
+        const auto openOnly = [](const char *name, std::function<bool()> run) {
+            Call call{name, std::move(run), {"orders_user_open_id"}, {}};
+            call.avoided = {"orders_user_id", "orders_user_instrument_id"};
+            return call;
+        };
         const std::optional<AccountId> one = AccountId(1);
         const std::optional<AccountId> anyone;
         const std::vector<Call> calls = {
             {"orders of a user", orders(one, OrderStatusFilter::All, {}), {"orders_user_id"}, {}},
-            // The open orders alone, never the user's history, for the rows and for the count.
-            {"open orders of a user",
-             orders(one, OrderStatusFilter::Open, {}),
-             {"orders_user_open_id"},
-             {},
-             false,
-             {"orders_user_id", "orders_user_instrument_id"}},
+            openOnly("open orders of a user", orders(one, OrderStatusFilter::Open, {})),
             // Counted as all of them less the open ones, from the indexes alone.
             {"closed orders of a user",
              orders(one, OrderStatusFilter::Closed, {}),
@@ -1051,12 +1039,7 @@ private slots:
              orders(one, OrderStatusFilter::All, kBtc),
              {"orders_user_instrument_id"},
              {}},
-            {"open orders of a user on one instrument",
-             orders(one, OrderStatusFilter::Open, kBtc),
-             {"orders_user_open_id"},
-             {},
-             false,
-             {"orders_user_id", "orders_user_instrument_id"}},
+            openOnly("open orders of a user on one instrument", orders(one, OrderStatusFilter::Open, kBtc)),
             {"closed orders of a user on one instrument",
              orders(one, OrderStatusFilter::Closed, kBtc),
              {"orders_user_instrument_id", "orders_user_open_id"},
@@ -1066,22 +1049,13 @@ private slots:
             {"every user's open orders", orders(anyone, OrderStatusFilter::Open, {}), {}, {"o"}},
             {"every user's orders on one instrument", orders(anyone, OrderStatusFilter::All, kBtc), {}, {"o"}},
             {"export of a user's orders", secondChunk(one, OrderStatusFilter::All), {"orders_user_id"}, {}},
-            {"export of a user's open orders",
-             secondChunk(one, OrderStatusFilter::Open),
-             {"orders_user_open_id"},
-             {},
-             false,
-             {"orders_user_id", "orders_user_instrument_id"}},
+            openOnly("export of a user's open orders", secondChunk(one, OrderStatusFilter::Open)),
             {"export of a user's orders on one instrument",
              secondChunk(one, OrderStatusFilter::All, kBtc),
              {"orders_user_instrument_id"},
              {}},
-            {"export of a user's open orders on one instrument",
-             secondChunk(one, OrderStatusFilter::Open, kBtc),
-             {"orders_user_open_id"},
-             {},
-             false,
-             {"orders_user_id", "orders_user_instrument_id"}},
+            openOnly("export of a user's open orders on one instrument",
+                     secondChunk(one, OrderStatusFilter::Open, kBtc)),
             // Its first chunk reads the primary key backwards; the next ones from below the last id.
             {"export of every user's orders", secondChunk(anyone, OrderStatusFilter::All), {}, {"o"}},
             {"an order", [&] { return ok(findOrder(db, order)); }, {}, {}},
@@ -1181,30 +1155,11 @@ private slots:
         const ConnectionFactory factory(*url);
 
         // The history, cut into the batches the engine thread would hand over.
-        std::vector<JournalBatch> batches;
-        std::vector<Event> events;
-        {
-            Sequencer engine;
-            test::CommandGenerator generator(77);
-            std::mt19937_64 random(77);
-            Seq commandSeq = 0;
-            std::vector<Event> produced;
-            while (commandSeq < 6'000) {
-                JournalBatch batch;
-                const auto size = 1 + random() % 50;
-                for (std::size_t i = 0; i < size; ++i) {
-                    const Command command = generator.next();
-                    produced.clear();
-                    const CommandResult result = engine.apply(command, produced);
-                    generator.observe(produced);
-                    batch.commands.push_back(JournalCommand{++commandSeq, command, result.firstSeq, result.lastSeq});
-                    batch.events.insert(batch.events.end(), produced.begin(), produced.end());
-                    events.insert(events.end(), produced.begin(), produced.end());
-                }
-                batches.push_back(std::move(batch));
-            }
-        }
-        const Model model = Model::of(events);
+        test::JournalHistory source(77);
+        std::mt19937_64 random(77);
+        const std::vector<JournalBatch> batches = source.batches(6'000, random, 50,
+                                                                 test::JournalHistory::LastBatch::Whole);
+        const Model model = Model::of(test::eventsOf(batches));
 
         QueryPool::Options options;
         options.threads = 3;
@@ -1236,65 +1191,53 @@ private slots:
                     std::lock_guard lock(mutex);
                     failures.append(why);
                 };
-                for (int q = 0; q < kQueriesPerCaller; ++q) {
-                    // Where the job ran, and what it read.
-                    const auto where = [&](QSqlDatabase &db) {
-                        std::lock_guard lock(mutex);
-                        workerThreads.insert(QThread::currentThread());
-                        connectionNames.insert(db.connectionName());
-                    };
-                    switch ((q + c) % 4) {
-                    case 0: {
-                        auto future = pool.submit([&](QSqlDatabase &db) {
-                            where(db);
-                            return listTrades(db, 0, pageOf(1, 20));
-                        });
-                        const auto result = future.result();
-                        if (!result) {
-                            fail(result.error().message);
-                        } else {
-                            if (result->total < seenTrades)
-                                fail(QStringLiteral("the trade count went down"));
-                            seenTrades = result->total;
-                        }
-                        break;
+                // Runs `query` on the pool, noting where it ran and on which connection; its result.
+                const auto run = [&](auto query) {
+                    return pool
+                        .submit([&, query](QSqlDatabase &db) {
+                            {
+                                std::lock_guard lock(mutex);
+                                workerThreads.insert(QThread::currentThread());
+                                connectionNames.insert(db.connectionName());
+                            }
+                            return query(db);
+                        })
+                        .result();
+                };
+                const auto succeeds = [&](const auto &result) {
+                    if (!result)
+                        fail(result.error().message);
+                };
+                // A listing whose total only grows while the journal commits.
+                const auto grows = [&](const auto &result, std::int64_t &seen, const char *what) {
+                    if (!result) {
+                        fail(result.error().message);
+                        return;
                     }
+                    if (result->total < seen)
+                        fail(QStringLiteral("the %1 count went down").arg(QLatin1String(what)));
+                    seen = result->total;
+                };
+                for (int q = 0; q < kQueriesPerCaller; ++q) {
+                    switch ((q + c) % 4) {
+                    case 0:
+                        grows(run([](QSqlDatabase &db) { return listTrades(db, 0, pageOf(1, 20)); }), seenTrades,
+                              "trade");
+                        break;
                     case 1: {
                         const AccountId user = 1 + static_cast<AccountId>(q % 8);
-                        const auto result = pool.submit([&, user](QSqlDatabase &db) {
-                                                    where(db);
-                                                    return listOrders(db, {user, OrderStatusFilter::Open, {}}, {});
-                                                })
-                                                .result();
-                        if (!result)
-                            fail(result.error().message);
+                        succeeds(run([user](QSqlDatabase &db) {
+                            return listOrders(db, {user, OrderStatusFilter::Open, {}}, {});
+                        }));
                         break;
                     }
-                    case 2: {
-                        const auto result = pool.submit([&](QSqlDatabase &db) {
-                                                    where(db);
-                                                    return listOrders(db, {}, pageOf(1, 5));
-                                                })
-                                                .result();
-                        if (!result) {
-                            fail(result.error().message);
-                        } else {
-                            if (result->total < seenOrders)
-                                fail(QStringLiteral("the order count went down"));
-                            seenOrders = result->total;
-                        }
+                    case 2:
+                        grows(run([](QSqlDatabase &db) { return listOrders(db, {}, pageOf(1, 5)); }), seenOrders,
+                              "order");
                         break;
-                    }
-                    default: {
-                        const auto result = pool.submit([&](QSqlDatabase &db) {
-                                                    where(db);
-                                                    return ticker24h(db, 0, 1'700'000'000 * kSecond + kDay);
-                                                })
-                                                .result();
-                        if (!result)
-                            fail(result.error().message);
+                    default:
+                        succeeds(run([](QSqlDatabase &db) { return ticker24h(db, 0, 1'700'000'000 * kSecond + kDay); }));
                         break;
-                    }
                     }
                     ++queries;
                 }
@@ -1556,37 +1499,27 @@ private:
     // A seeded random history written in group commits of 1-8 batches of 1-100 commands; its events.
     static std::vector<Event> generate(Connection &connection, std::uint64_t seed, int commandCount)
     {
-        Sequencer engine;
-        test::CommandGenerator generator(seed);
+        test::JournalHistory source(seed);
         std::mt19937_64 random(seed ^ 0x9e37);
-        std::vector<Event> all;
-        std::vector<Event> produced;
         std::vector<JournalBatch> group;
         JournalScratch scratch;
-        Seq commandSeq = 0;
-        while (commandSeq < static_cast<Seq>(commandCount)) {
-            JournalBatch batch;
-            const auto size = 1 + random() % 100;
-            for (std::size_t i = 0; i < size; ++i) {
-                const Command command = generator.next();
-                produced.clear();
-                const CommandResult result = engine.apply(command, produced);
-                generator.observe(produced);
-                batch.commands.push_back(JournalCommand{++commandSeq, command, result.firstSeq, result.lastSeq});
-                batch.events.insert(batch.events.end(), produced.begin(), produced.end());
-                all.insert(all.end(), produced.begin(), produced.end());
-            }
-            group.push_back(std::move(batch));
-            if (group.size() >= 1 + random() % 8 || commandSeq >= static_cast<Seq>(commandCount)) {
+        bool failed = false;
+        const auto writeInGroups = [&](const JournalBatch &batch) {
+            if (failed)
+                return;
+            group.push_back(batch);
+            if (group.size() >= 1 + random() % 8 || source.commandSeq() >= static_cast<Seq>(commandCount)) {
                 const auto written = writeBatches(connection.database(), group, scratch);
                 if (!written) {
                     qWarning("%s", qPrintable(written.error()));
-                    return {};
+                    failed = true;
                 }
                 group.clear();
             }
-        }
-        return all;
+        };
+        const auto batches = source.batches(static_cast<Seq>(commandCount), random, 100,
+                                            test::JournalHistory::LastBatch::Whole, writeInGroups);
+        return failed ? std::vector<Event>{} : test::eventsOf(batches);
     }
 
     static TimeNs auditTime(int id) { return kT0 + ((id * 5) % 12 / 2) * kSecond; } // ties, out of id order
