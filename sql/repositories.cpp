@@ -30,6 +30,43 @@ const QString kOrderColumns = QStringLiteral(
 
 thread_local StatementObserver t_observer;
 
+// A listing's page and its total read from one snapshot of the database, so that the total counts exactly
+// the rows the pages are cut from even while the journal commits: a read transaction (SQLite in WAL mode
+// keeps its snapshot from the first read to the end; PostgreSQL needs REPEATABLE READ for that), rolled
+// back at the end since it wrote nothing.
+class ReadSnapshot final
+{
+public:
+    explicit ReadSnapshot(QSqlDatabase &db)
+        : m_db(db)
+    {
+        if (!m_db.transaction()) {
+            m_error = QStringLiteral("starting a read transaction: ") + errorLine(m_db.lastError());
+            return;
+        }
+        m_open = true;
+        if (m_db.driverName() == QLatin1String("QPSQL")) {
+            QSqlQuery isolation(m_db);
+            if (!isolation.exec(QStringLiteral("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")))
+                m_error = QStringLiteral("starting a read transaction: ") + errorLine(isolation.lastError());
+        }
+    }
+    ~ReadSnapshot()
+    {
+        if (m_open)
+            m_db.rollback();
+    }
+    ReadSnapshot(const ReadSnapshot &) = delete;
+    ReadSnapshot &operator=(const ReadSnapshot &) = delete;
+
+    const std::optional<QString> &error() const { return m_error; }
+
+private:
+    QSqlDatabase &m_db;
+    bool m_open = false;
+    std::optional<QString> m_error;
+};
+
 // One read statement: prepared, bound in order, run forward-only. Errors are one line that names what was
 // being read, never the statement or its values.
 class Read final
@@ -263,6 +300,9 @@ std::optional<Decimal> OrderRecord::averagePrice() const
 
 Expected<Page<OrderRecord>, QString> listOrders(QSqlDatabase &db, const OrderFilter &filter, PageRequest page)
 {
+    const ReadSnapshot snapshot(db);
+    if (snapshot.error())
+        return unexpected(*snapshot.error());
     QVariantList values;
     const QString conditions = where(orderConditions(filter, values));
     auto rows = readRows<OrderRecord>(db, QStringLiteral("orders"),
@@ -383,6 +423,9 @@ QLatin1StringView liquidityName(Liquidity liquidity)
 
 Expected<Page<TradeRecord>, QString> listTrades(QSqlDatabase &db, InstrumentId instrument, PageRequest page)
 {
+    const ReadSnapshot snapshot(db);
+    if (snapshot.error())
+        return unexpected(*snapshot.error());
     // Trade ids increase with time_ns, so this order is id DESC, read through trades_instrument_time_id.
     const QVariantList values{integer(instrument)};
     auto rows = readRows<TradeRecord>(
@@ -413,6 +456,9 @@ Expected<Page<TradeRecord>, QString> listTrades(QSqlDatabase &db, InstrumentId i
 Expected<Page<FillRecord>, QString> listFills(QSqlDatabase &db, AccountId user, std::optional<InstrumentId> instrument,
                                               PageRequest page)
 {
+    const ReadSnapshot snapshot(db);
+    if (snapshot.error())
+        return unexpected(*snapshot.error());
     // The maker's fills and the taker's, each read newest first through its own index and merged: no
     // OR over two columns, which no single index serves.
     const QString instrumentCondition = instrument ? QStringLiteral(" AND instrument_id = ?") : QString();
@@ -572,6 +618,9 @@ Expected<std::vector<InstrumentRecord>, QString> instruments(QSqlDatabase &db)
 
 Expected<Page<UserRecord>, QString> listUsers(QSqlDatabase &db, PageRequest page)
 {
+    const ReadSnapshot snapshot(db);
+    if (snapshot.error())
+        return unexpected(*snapshot.error());
     auto rows = readRows<UserRecord>(
         db, QStringLiteral("users"),
         QStringLiteral("SELECT id, username, role, active, rate_limit_tier, created_at_ns, updated_at_ns FROM users "
@@ -593,6 +642,9 @@ Expected<Page<UserRecord>, QString> listUsers(QSqlDatabase &db, PageRequest page
 
 Expected<Page<AuditRecord>, QString> listAudit(QSqlDatabase &db, PageRequest page)
 {
+    const ReadSnapshot snapshot(db);
+    if (snapshot.error())
+        return unexpected(*snapshot.error());
     auto rows = readRows<AuditRecord>(
         db, QStringLiteral("the audit log"),
         QStringLiteral("SELECT id, at_ns, actor, action, target, details, request_id FROM audit_log ORDER BY at_ns "

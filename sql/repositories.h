@@ -54,8 +54,8 @@ private:
     int m_size = kDefaultSize;
 };
 
-// One page of a listing and how many rows the whole listing has. The total is counted by a statement of
-// its own, so while the journal commits it can differ from the rows by what committed in between.
+// One page of a listing and how many rows the whole listing has, both read from one snapshot of the
+// database (a read transaction), so that they agree even while the journal commits.
 template<typename Row>
 struct Page
 {

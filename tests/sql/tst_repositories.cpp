@@ -976,6 +976,44 @@ private slots:
         QCOMPARE(withTarget->requestId, QStringLiteral("req-4"));
     }
 
+    // A page and its total come from one snapshot: a row committed by another connection between the
+    // page's statement and the count's is in neither (the observer commits it right before the count).
+    void totalIsFromThePagesSnapshot_data() { test::TestDatabases::addDriverRows(); }
+    void totalIsFromThePagesSnapshot()
+    {
+        QFETCH(DatabaseUrl::Driver, driver);
+        const auto url = m_databases->freshMigrated(driver);
+        QVERIFY2(url.hasValue(), url.hasValue() ? "" : qPrintable(url.error()));
+        auto reader = ConnectionFactory(*url).open(u"reader");
+        auto writer = ConnectionFactory(*url).open(u"writer");
+        QVERIFY(reader.hasValue() && writer.hasValue());
+        insertUsersAndAudit(*reader);
+
+        int inserted = 0;
+        setStatementObserver([&](const QString &statement, const QVariantList &) {
+            if (!statement.startsWith(QLatin1String("SELECT COUNT(*) FROM audit_log")))
+                return;
+            const auto error = writer->execute(QStringLiteral(
+                "INSERT INTO audit_log (at_ns, actor, action) VALUES (9000000000000000000, 'bob', 'between')"));
+            if (error)
+                qWarning("%s", qPrintable(*error));
+            else
+                ++inserted;
+        });
+        const auto page = listAudit(reader->database(), pageOf(1, 50));
+        setStatementObserver({});
+        QVERIFY2(page, qPrintable(describe(page)));
+        QCOMPARE(inserted, 1);
+        QCOMPARE(page->rows.size(), std::size_t(12));
+        QCOMPARE(page->total, std::int64_t(12));
+        // The next listing sees the new row, in both.
+        const auto after = listAudit(reader->database(), pageOf(1, 50));
+        QVERIFY(after);
+        QCOMPARE(after->rows.size(), std::size_t(13));
+        QCOMPARE(after->total, std::int64_t(13));
+        QCOMPARE(after->rows.front().action, QStringLiteral("between"));
+    }
+
     // Every statement of every repository call rides an index: on SQLite, EXPLAIN QUERY PLAN shows no
     // scan of a whole table (but where the call lists a whole small table, or every user's orders, in key
     // order, stopping at the page) and no sort of a whole result (but where noted); on PostgreSQL, whose plans depend on its statistics, each statement
