@@ -100,6 +100,9 @@ int main(int argc, char *argv[])
     const bourse::Expected<bourse::sql::MigrationReport, QString> schema = migrateDatabase(*startup);
     if (!schema)
         return databaseFailure(schema.error());
+    // Recovery reads the journal only once no other session can still be writing it (journal.h).
+    if (const std::optional<QString> error = bourse::sql::lockJournal(startup->database(), std::chrono::seconds(30)))
+        return databaseFailure(error.value());
     // Recovery: the latest snapshot and the journal after it, replayed and checked, before anything serves.
     QElapsedTimer recoveryTimer;
     recoveryTimer.start();

@@ -14,6 +14,8 @@ namespace bourse::sql {
 namespace {
 
 constexpr std::uint8_t kSnapshotRowType = 0xff;
+// The journal's PostgreSQL advisory lock ("Bourse" + 1: the migrations use "Bourse").
+constexpr qint64 kJournalLockKey = 0x426F75727366;
 
 QString sqlError(const QString &what, const QSqlError &error)
 {
@@ -83,6 +85,32 @@ Expected<JournalPosition, QString> journalEnd(QSqlDatabase &db)
         || !query.next())
         return unexpected(sqlError(QStringLiteral("reading the journal's end"), query.lastError()));
     return JournalPosition{static_cast<Seq>(query.value(0).toLongLong()), static_cast<Seq>(query.value(1).toLongLong())};
+}
+
+std::optional<QString> lockJournal(QSqlDatabase &db, std::chrono::milliseconds wait)
+{
+    if (db.driverName() != QLatin1String("QPSQL"))
+        return std::nullopt;
+    const QString held = QStringLiteral("another bourse process is writing this database's journal (its lock is held)");
+    QSqlQuery query(db);
+    if (wait.count() <= 0) {
+        if (!query.exec(QStringLiteral("SELECT pg_try_advisory_lock(%1)").arg(kJournalLockKey)) || !query.next())
+            return sqlError(QStringLiteral("taking the journal's lock"), query.lastError());
+        return query.value(0).toBool() ? std::nullopt : std::optional<QString>(held);
+    }
+    if (!query.exec(QStringLiteral("SET lock_timeout = %1").arg(wait.count())))
+        return sqlError(QStringLiteral("taking the journal's lock"), query.lastError());
+    const bool locked = query.exec(QStringLiteral("SELECT pg_advisory_lock(%1)").arg(kJournalLockKey));
+    // 55P03: lock_not_available, the timeout.
+    const bool timedOut = !locked && query.lastError().nativeErrorCode() == QLatin1String("55P03");
+    const QString error = locked ? QString() : sqlError(QStringLiteral("taking the journal's lock"), query.lastError());
+    QSqlQuery reset(db);
+    reset.exec(QStringLiteral("RESET lock_timeout"));
+    if (timedOut)
+        return held + QStringLiteral(" after waiting %1 ms").arg(wait.count());
+    if (!locked)
+        return error;
+    return std::nullopt;
 }
 
 Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vector<JournalBatch> &batches,
@@ -337,15 +365,28 @@ Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
         const auto seq = static_cast<Seq>(tailRows.integer(0));
         const std::span<const std::uint8_t> payload = tailRows.bytes(4);
         const TailEvent *expected = i < tailEvents.size() ? &tailEvents[i] : nullptr;
-        const bool same = expected && seq == tailFrom + 1 + i
-                          && static_cast<Seq>(tailRows.integer(1)) == expected->commandSeq
-                          && tailRows.integer(2) == expected->time && tailRows.integer(3) == expected->type
-                          && std::equal(payload.begin(), payload.end(), expected->payload.begin(), expected->payload.end())
-                          && static_cast<std::uint64_t>(tailRows.integer(5))
-                                 == journalChecksum(seq, expected->time, expected->type, expected->payload);
-        if (!same)
-            return unexpected(QStringLiteral("event %1 is not the event its command produces: the row is damaged")
+        // What differs, for the message (and for whoever investigates the damage).
+        const char *differs = nullptr;
+        if (!expected)
+            differs = "an event replay does not produce";
+        else if (seq != tailFrom + 1 + i)
+            differs = "its seq";
+        else if (static_cast<Seq>(tailRows.integer(1)) != expected->commandSeq)
+            differs = "its command";
+        else if (tailRows.integer(2) != expected->time)
+            differs = "its time";
+        else if (tailRows.integer(3) != expected->type)
+            differs = "its type";
+        else if (!std::equal(payload.begin(), payload.end(), expected->payload.begin(), expected->payload.end()))
+            differs = "its payload";
+        else if (static_cast<std::uint64_t>(tailRows.integer(5))
+                 != journalChecksum(seq, expected->time, expected->type, expected->payload))
+            differs = "its checksum";
+        if (differs)
+            return unexpected(QStringLiteral("event %1 is not the event its command produces (%2 differs): the row "
+                                             "is damaged")
                                   .arg(seq)
+                                  .arg(QLatin1String(differs))
                               + advice);
     }
     if (tailRows.error())

@@ -13,6 +13,7 @@
 #include <QSqlDatabase>
 #include <QString>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -73,6 +74,15 @@ Expected<JournalPosition, QString> writeBatches(QSqlDatabase &db, const std::vec
                                                 JournalScratch &scratch);
 
 Expected<JournalPosition, QString> journalEnd(QSqlDatabase &db);
+
+// One process writes a journal. On PostgreSQL the journal writer's session holds an advisory lock for as
+// long as it lives, and start-up takes the same lock before recovery: a bourse killed in the middle of a
+// commit can leave a server backend that is still working through that commit's data, and start-up must
+// wait for it, so that recovery reads what it committed instead of racing it (and the next writer would
+// then take the old rows for its own). SQLite needs none of this: its transactions end with their process.
+// The lock lasts until the session ends. `wait` zero: try once. Returns what went wrong, if anything:
+// another session held the lock throughout `wait`, or the database failed.
+std::optional<QString> lockJournal(QSqlDatabase &db, std::chrono::milliseconds wait);
 
 struct Recovered
 {

@@ -101,10 +101,13 @@ void JournalWriter::run()
         QString error;
         if (!connection) {
             auto opened = m_factory.open(u"journal");
-            if (opened)
-                connection.emplace(std::move(opened.value()));
-            else
+            if (!opened) {
                 error = opened.error();
+            } else if (std::optional<QString> locked = lockJournal(opened->database(), std::chrono::milliseconds(0))) {
+                error = *locked; // a dying writer's backend may still hold it: retried like any failure
+            } else {
+                connection.emplace(std::move(opened.value()));
+            }
         }
         if (connection) {
             batches.clear();

@@ -69,6 +69,8 @@ int main(int argc, char *argv[])
         const auto migrations = sql::MigrationSet::builtIn(url->driver);
         if (!migrations || !sql::applyMigrations(*connection, *migrations))
             fail(QStringLiteral("cannot migrate"));
+        if (const auto locked = sql::lockJournal(connection->database(), std::chrono::seconds(30)))
+            fail(*locked);
         recovered = sql::recoverJournal(connection->database());
         if (!recovered)
             fail(recovered.error());

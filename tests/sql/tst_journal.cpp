@@ -252,6 +252,37 @@ private slots:
                  qPrintable(recovered.error()));
     }
 
+    // One writer at a time: while a session holds the journal's lock, others are refused (at once, or
+    // after waiting), and get it once that session ends. SQLite needs no lock and always gets it.
+    void journalLockIsExclusive_data() { test::TestDatabases::addDriverRows(); }
+    void journalLockIsExclusive()
+    {
+        QFETCH(DatabaseUrl::Driver, driver);
+        const ConnectionFactory factory = migrated(driver);
+        auto second = factory.open(u"second");
+        QVERIFY(second.hasValue());
+        {
+            auto first = factory.open(u"first");
+            QVERIFY(first.hasValue());
+            QCOMPARE(lockJournal(first->database(), std::chrono::milliseconds(0)), std::nullopt);
+            const auto tried = lockJournal(second->database(), std::chrono::milliseconds(0));
+            const auto waited = lockJournal(second->database(), std::chrono::milliseconds(300));
+            if (driver == DatabaseUrl::Driver::Sqlite) {
+                QCOMPARE(tried, std::nullopt);
+                QCOMPARE(waited, std::nullopt);
+                return;
+            }
+            QVERIFY(tried);
+            QVERIFY2(tried->startsWith(QLatin1String("another bourse process is writing")), qPrintable(*tried));
+            QVERIFY(waited);
+            QVERIFY2(waited->endsWith(QLatin1String("after waiting 300 ms")), qPrintable(*waited));
+            // The session that waited is usable afterwards (its lock_timeout is back to the default).
+            QCOMPARE(second->execute(QStringLiteral("SELECT 1")), std::nullopt);
+        }
+        // The first session has ended: its lock with it.
+        QCOMPARE(lockJournal(second->database(), std::chrono::seconds(10)), std::nullopt);
+    }
+
     void writerAcknowledgesAfterCommit_data() { test::TestDatabases::addDriverRows(); }
     void writerAcknowledgesAfterCommit()
     {
