@@ -12,12 +12,16 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QProcessEnvironment>
 #include <QStandardPaths>
 
 #include <csignal>
 #include <cstdio>
 #include <optional>
+
+#include <fcntl.h>
+#include <sys/file.h>
 
 namespace {
 
@@ -96,6 +100,13 @@ int main(int argc, char *argv[])
     if (sqlite) {
         if (const std::optional<QString> error = connect())
             return databaseFailure(*error);
+        // One bourse per SQLite database, or two writers would interleave their journals. flock(2) is
+        // independent of SQLite's own fcntl locks, and the kernel drops it with the process however that
+        // ends. The descriptor stays open for the life of the process.
+        const int lock = ::open(QFile::encodeName(options.database.path).constData(), O_RDONLY | O_CLOEXEC);
+        if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0)
+            return databaseFailure(options.database.toString()
+                                   + QStringLiteral(": another bourse process is using this database"));
     }
     const bourse::Expected<bourse::sql::MigrationReport, QString> schema = migrateDatabase(*startup);
     if (!schema)

@@ -117,6 +117,7 @@ private slots:
     void badDatabase_data();
     void badDatabase();
     void freshDataDirGetsTheSchema();
+    void secondBourseOnOneDatabaseIsRefused();
     void newerSchemaIsRefused();
 
 private:
@@ -499,6 +500,27 @@ void tst_Cli::freshDataDirGetsTheSchema()
     QVERIFY2(log.contains("journal recovered commands=3 replayed=3 snapshot_command=0"), log.constData());
     QCOMPARE(log.count("instrument added"), 0);
     stop(again, SIGTERM);
+}
+
+void tst_Cli::secondBourseOnOneDatabaseIsRefused()
+{
+    const QString dataDir = m_dir->filePath(QStringLiteral("data"));
+    Bourse first(environment(), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir,
+                                 QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())});
+    waitForLine(first, "engine running");
+    Bourse second(environment(), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir,
+                                  QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())});
+    QVERIFY(second.process().waitForFinished(kTimeoutMs));
+    QCOMPARE(second.process().exitCode(), 2);
+    QCOMPARE(QString::fromUtf8(second.standardError()),
+             QStringLiteral("bourse: database: sqlite:%1/bourse.db: another bourse process is using this database\n")
+                 .arg(dataDir));
+    stop(first, SIGTERM);
+    // Once the first has gone, the database is free again.
+    Bourse third(environment(), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir,
+                                 QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())});
+    waitForLine(third, "engine running");
+    stop(third, SIGTERM);
 }
 
 void tst_Cli::newerSchemaIsRefused()
