@@ -62,7 +62,6 @@ void JournalWriter::run()
     std::vector<Pending> taking;
     std::vector<JournalBatch> batches;
     std::chrono::milliseconds delay = m_options.firstRetryDelay;
-    bool failing = false;
 
     for (;;) {
         {
@@ -121,19 +120,16 @@ void JournalWriter::run()
                 taking[i].batch = std::move(batches[i]);
             if (written) {
                 const qint64 micros = timer.nsecsElapsed() / 1000;
-                if (failing) {
-                    // Before the acks: a caller that sees its command acknowledged may send the next one
-                    // at once, and must not find the engine still refusing.
-                    m_available.store(true, std::memory_order_release);
-                }
+                // Before the acks: a caller that sees its command acknowledged may send the next one at
+                // once, and must not find the engine still refusing.
+                const bool recovered = !m_available.exchange(true, std::memory_order_acq_rel);
                 for (Pending &pending : taking) {
                     m_pendingEvents.fetch_sub(pending.batch.events.size(), std::memory_order_relaxed);
                     pending.done(written, std::move(pending.batch));
                 }
                 emit committed(*written, static_cast<int>(taking.size()), micros);
                 taking.clear();
-                if (failing) {
-                    failing = false;
+                if (recovered) {
                     delay = m_options.firstRetryDelay;
                     qCInfo(lcSql) << "journal writes again";
                     emit available();
@@ -146,7 +142,6 @@ void JournalWriter::run()
 
         // Nothing is acknowledged while failing; try again after a growing pause (stop() cuts it short).
         qCWarning(lcSql).noquote() << "journal write failed, retrying in" << delay.count() << "ms:" << error;
-        failing = true;
         m_available.store(false, std::memory_order_release);
         emit unavailable(error);
         std::unique_lock lock(m_mutex);
