@@ -45,9 +45,16 @@ void EngineHost::stop()
         left.swap(m_queue);
     }
     for (Pending &pending : left) {
-        pending.promise.addResult(EngineReply{});
-        pending.promise.finish();
+        refuse(pending.promise, EngineReply::Status::EngineStopped);
     }
+}
+
+void EngineHost::refuse(QPromise<EngineReply> &promise, EngineReply::Status status)
+{
+    EngineReply reply;
+    reply.status = status;
+    promise.addResult(std::move(reply));
+    promise.finish();
 }
 
 bool EngineHost::isRunning() const
@@ -76,8 +83,7 @@ QFuture<EngineReply> EngineHost::submit(const Command &command)
         }
     }
     if (!queued) {
-        promise.addResult(EngineReply{});
-        promise.finish();
+        refuse(promise, EngineReply::Status::EngineStopped);
         return future;
     }
     m_wake.notify_one();
@@ -103,12 +109,8 @@ void EngineHost::run()
             taken.swap(m_queue);
         }
         if (m_setup.journal && !m_setup.journal->isAvailable()) {
-            for (Pending &pending : taken) {
-                EngineReply reply;
-                reply.status = EngineReply::Status::Unavailable;
-                pending.promise.addResult(std::move(reply));
-                pending.promise.finish();
-            }
+            for (Pending &pending : taken)
+                refuse(pending.promise, EngineReply::Status::Unavailable);
             taken.clear();
             continue;
         }

@@ -89,6 +89,8 @@ private:
         QPromise<EngineReply> promise;
     };
 
+    // Completes a command's future without applying it.
+    static void refuse(QPromise<EngineReply> &promise, EngineReply::Status status);
     void run(); // the engine thread's whole life
     // Completes the batch's futures and announces its events; on the journal thread after COMMIT.
     void release(std::vector<Pending> &batch, std::vector<EngineReply> &replies, bool durable,
