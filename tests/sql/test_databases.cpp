@@ -65,6 +65,21 @@ Expected<sql::DatabaseUrl, QString> TestDatabases::freshMigrated(sql::DatabaseUr
     return copy;
 }
 
+std::optional<sql::Connection> TestDatabases::openFreshMigrated(sql::DatabaseUrl::Driver driver)
+{
+    const Expected<sql::DatabaseUrl, QString> url = freshMigrated(driver);
+    if (!url) {
+        qWarning("no test database: %s", qPrintable(url.error()));
+        return std::nullopt;
+    }
+    Expected<sql::Connection, QString> connection = sql::ConnectionFactory(*url).open(u"test");
+    if (!connection) {
+        qWarning("%s", qPrintable(connection.error()));
+        return std::nullopt;
+    }
+    return std::move(connection.value());
+}
+
 void TestDatabases::addDriverRows()
 {
     QTest::addColumn<sql::DatabaseUrl::Driver>("driver");

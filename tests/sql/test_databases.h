@@ -4,6 +4,7 @@
 // in a temporary directory; every fresh() is a database no other test case has touched. Test thread only.
 #pragma once
 
+#include "connection.h"
 #include "database_url.h"
 #include "expected.h"
 #include "postgres_cluster.h"
@@ -28,6 +29,10 @@ public:
     // A fresh database with every built-in migration applied: a copy of one migrated once per driver, which
     // is much quicker than migrating each.
     Expected<sql::DatabaseUrl, QString> freshMigrated(sql::DatabaseUrl::Driver driver);
+
+    // A connection to a fresh migrated database; none (with a warning saying why) if that fails, for the
+    // caller's QVERIFY.
+    std::optional<sql::Connection> openFreshMigrated(sql::DatabaseUrl::Driver driver);
 
     PostgresCluster &cluster() { return *m_cluster; }
     // A temporary directory that lives as long as this object.

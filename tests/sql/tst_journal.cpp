@@ -591,15 +591,7 @@ private slots:
 
 private:
     // A connection to a fresh database with the schema, for one test case.
-    std::optional<Connection> open(DatabaseUrl::Driver driver)
-    {
-        auto connection = migrated(driver).open(u"test");
-        if (!connection) {
-            qWarning("%s", qPrintable(connection.error()));
-            return std::nullopt;
-        }
-        return std::move(connection.value());
-    }
+    std::optional<Connection> open(DatabaseUrl::Driver driver) { return m_databases->openFreshMigrated(driver); }
 
     // A fresh database with the schema, for one test case.
     ConnectionFactory migrated(DatabaseUrl::Driver driver)

@@ -524,21 +524,7 @@ private slots:
     }
 
 private:
-    std::optional<Connection> open(DatabaseUrl::Driver driver)
-    {
-        auto url = m_databases->freshMigrated(driver);
-        if (!url) {
-            qWarning("no test database: %s", qPrintable(url.error()));
-            return std::nullopt;
-        }
-        m_factories.push_back(std::make_unique<ConnectionFactory>(*url));
-        auto connection = m_factories.back()->open(QStringLiteral("projections%1").arg(m_factories.size()));
-        if (!connection) {
-            qWarning("%s", qPrintable(connection.error()));
-            return std::nullopt;
-        }
-        return std::move(connection.value());
-    }
+    std::optional<Connection> open(DatabaseUrl::Driver driver) { return m_databases->openFreshMigrated(driver); }
 
     // BTC-USD (instrument 0, assets BTC 0 and USD 1) and three funded accounts.
     static void setUp(Venue &venue)
@@ -569,7 +555,6 @@ private:
     }
 
     std::unique_ptr<test::TestDatabases> m_databases;
-    std::vector<std::unique_ptr<ConnectionFactory>> m_factories;
 };
 
 QTEST_GUILESS_MAIN(TestProjections)

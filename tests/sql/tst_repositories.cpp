@@ -1519,20 +1519,7 @@ private:
         return successes == 10;
     }
 
-    std::optional<Connection> open(DatabaseUrl::Driver driver)
-    {
-        auto url = m_databases->freshMigrated(driver);
-        if (!url) {
-            qWarning("no test database: %s", qPrintable(url.error()));
-            return std::nullopt;
-        }
-        auto connection = ConnectionFactory(*url).open(u"test");
-        if (!connection) {
-            qWarning("%s", qPrintable(connection.error()));
-            return std::nullopt;
-        }
-        return std::move(connection.value());
-    }
+    std::optional<Connection> open(DatabaseUrl::Driver driver) { return m_databases->openFreshMigrated(driver); }
 
     // A seeded random history written in group commits of 1-8 batches of 1-100 commands; its events.
     static std::vector<Event> generate(Connection &connection, std::uint64_t seed, int commandCount)
