@@ -21,6 +21,9 @@
 
 namespace bourse::app {
 
+using server::EngineHost;
+using server::EngineReply;
+
 class VenueProcess final : public QObject
 {
     Q_OBJECT

@@ -91,13 +91,13 @@ int main(int argc, char *argv[])
         fail(QStringLiteral("the journal recovered a state the first %1 commands do not produce").arg(durable));
 
     sql::JournalWriter journal(factory);
-    app::EngineHost host(app::EngineHost::Setup{std::move(recovered->engine), durable, &journal, snapshotEvery});
+    server::EngineHost host(server::EngineHost::Setup{std::move(recovered->engine), durable, &journal, snapshotEvery});
     journal.start();
     host.start();
     say("READY " + QByteArray::number(qulonglong(durable)));
 
     // Submit in a window, so memory stays bounded while the journal is slower than the engine.
-    std::deque<std::pair<Seq, QFuture<app::EngineReply>>> inFlight;
+    std::deque<std::pair<Seq, QFuture<server::EngineReply>>> inFlight;
     Seq next = durable;
     for (;;) {
         while (inFlight.size() < 2'000) {
@@ -109,7 +109,7 @@ int main(int argc, char *argv[])
         }
         auto &[seq, future] = inFlight.front();
         future.waitForFinished();
-        if (future.result().status != app::EngineReply::Status::Applied)
+        if (future.result().status != server::EngineReply::Status::Applied)
             fail(QStringLiteral("command %1 was not applied durably").arg(seq));
         say("ACK " + QByteArray::number(qulonglong(seq)));
         inFlight.pop_front();

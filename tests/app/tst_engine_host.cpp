@@ -16,6 +16,7 @@
 
 using namespace bourse;
 using namespace bourse::app;
+using namespace bourse::server;
 
 namespace {
 

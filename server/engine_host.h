@@ -25,7 +25,7 @@
 #include <mutex>
 #include <vector>
 
-namespace bourse::app {
+namespace bourse::server {
 
 struct EngineReply
 {
@@ -80,7 +80,7 @@ public:
 signals:
     // Emitted on the engine thread once a batch has been applied and its futures completed; receivers on
     // other threads get it queued.
-    void batchApplied(const bourse::app::EngineBatch &batch);
+    void batchApplied(const bourse::server::EngineBatch &batch);
 
 private:
     struct Pending
@@ -106,4 +106,4 @@ private:
     bool m_stopped = false;      // guarded by m_mutex
 };
 
-} // namespace bourse::app
+} // namespace bourse::server

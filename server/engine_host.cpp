@@ -2,7 +2,7 @@
 
 #include <cstddef>
 
-namespace bourse::app {
+namespace bourse::server {
 
 EngineHost::EngineHost(QObject *parent)
     : QObject(parent)
@@ -165,4 +165,4 @@ void EngineHost::release(std::vector<Pending> &batch, std::vector<EngineReply> &
         emit batchApplied(EngineBatch{std::make_shared<const std::vector<Event>>(std::move(events)), lastSeq});
 }
 
-} // namespace bourse::app
+} // namespace bourse::server
