@@ -1,5 +1,7 @@
 #include "error_code.h"
 
+#include "json_writer.h"
+
 namespace bourse::server {
 
 namespace {
@@ -27,15 +29,20 @@ int httpStatus(ErrorCode code)
     case ErrorCode::Forbidden: return 403;
     case ErrorCode::NotFound: return 404;
     case ErrorCode::MethodNotAllowed: return 405;
+    case ErrorCode::RequestTimeout: return 408;
     case ErrorCode::Conflict:
     case ErrorCode::OrderNotOpen:
     case ErrorCode::PostOnlyWouldTake:
     case ErrorCode::MarketHalted: return 409;
     case ErrorCode::PayloadTooLarge: return 413;
+    case ErrorCode::UriTooLong: return 414;
     case ErrorCode::UnsupportedMediaType: return 415;
     case ErrorCode::RateLimited: return 429;
+    case ErrorCode::HeadersTooLarge: return 431;
     case ErrorCode::InternalError: return 500;
+    case ErrorCode::NotImplemented: return 501;
     case ErrorCode::ServiceUnavailable: return 503;
+    case ErrorCode::HttpVersionNotSupported: return 505;
     }
     return 500; // not reached: the switch covers every code
 }
@@ -50,15 +57,20 @@ QLatin1StringView errorCodeName(ErrorCode code)
     case ErrorCode::Forbidden: return QLatin1StringView("FORBIDDEN");
     case ErrorCode::NotFound: return QLatin1StringView("NOT_FOUND");
     case ErrorCode::MethodNotAllowed: return QLatin1StringView("METHOD_NOT_ALLOWED");
+    case ErrorCode::RequestTimeout: return QLatin1StringView("REQUEST_TIMEOUT");
     case ErrorCode::Conflict: return QLatin1StringView("CONFLICT");
     case ErrorCode::OrderNotOpen: return QLatin1StringView("ORDER_NOT_OPEN");
     case ErrorCode::PostOnlyWouldTake: return QLatin1StringView("POST_ONLY_WOULD_TAKE");
     case ErrorCode::MarketHalted: return QLatin1StringView("MARKET_HALTED");
     case ErrorCode::PayloadTooLarge: return QLatin1StringView("PAYLOAD_TOO_LARGE");
+    case ErrorCode::UriTooLong: return QLatin1StringView("URI_TOO_LONG");
     case ErrorCode::UnsupportedMediaType: return QLatin1StringView("UNSUPPORTED_MEDIA_TYPE");
     case ErrorCode::RateLimited: return QLatin1StringView("RATE_LIMITED");
+    case ErrorCode::HeadersTooLarge: return QLatin1StringView("HEADERS_TOO_LARGE");
     case ErrorCode::InternalError: return QLatin1StringView("INTERNAL_ERROR");
+    case ErrorCode::NotImplemented: return QLatin1StringView("NOT_IMPLEMENTED");
     case ErrorCode::ServiceUnavailable: return QLatin1StringView("SERVICE_UNAVAILABLE");
+    case ErrorCode::HttpVersionNotSupported: return QLatin1StringView("HTTP_VERSION_NOT_SUPPORTED");
     }
     return QLatin1StringView("INTERNAL_ERROR");
 }
@@ -181,6 +193,26 @@ QString rejectMessage(RejectReason reason, const RejectContext &context)
     case RejectReason::PrecisionTooFine: return QStringLiteral("tick_size times lot_size must have at most 8 decimals");
     }
     return QStringLiteral("the request was refused");
+}
+
+QByteArray errorBody(ErrorCode code, QStringView message, QByteArrayView requestId, QStringView field,
+                     const BalanceShortfall *shortfall)
+{
+    JsonWriter json;
+    json.beginObject().key("error").beginObject();
+    json.key("code").string(QByteArrayView(errorCodeName(code).data(), errorCodeName(code).size()));
+    json.key("message").string(message);
+    if (!field.isEmpty())
+        json.key("field").string(field);
+    json.key("request_id").string(requestId);
+    if (shortfall) {
+        json.key("context").beginObject();
+        json.key("required").decimal(shortfall->required);
+        json.key("available").decimal(shortfall->available);
+        json.endObject();
+    }
+    json.endObject().endObject();
+    return json.take();
 }
 
 } // namespace bourse::server

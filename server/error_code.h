@@ -7,8 +7,11 @@
 #include "sequencer.h"
 #include "types.h"
 
+#include <QByteArray>
+#include <QByteArrayView>
 #include <QLatin1StringView>
 #include <QString>
+#include <QStringView>
 
 #include <cstdint>
 
@@ -22,22 +25,42 @@ enum class ErrorCode : std::uint8_t {
     Forbidden,            // 403
     NotFound,             // 404: unknown route, symbol, or an order that is not the caller's
     MethodNotAllowed,     // 405
+    RequestTimeout,       // 408: the request did not arrive in time (the network edge)
     Conflict,             // 409: duplicate username, client_order_id reused with another payload
     OrderNotOpen,         // 409
     PostOnlyWouldTake,    // 409
     MarketHalted,         // 409
     PayloadTooLarge,      // 413
+    UriTooLong,           // 414: the request line is over the limit (the network edge)
     UnsupportedMediaType, // 415
     RateLimited,          // 429
+    HeadersTooLarge,      // 431: too many or too large header fields (the network edge)
     InternalError,        // 500
+    NotImplemented,       // 501: a request method or transfer coding the server does not know
     ServiceUnavailable,   // 503
+    HttpVersionNotSupported, // 505
 };
+// The codes after the spec's table (408, 414, 431, 501, 505) are answered by the network edge before a
+// request reaches a route; the OpenAPI document lists them (spec §2 leaves them to the project).
 
 int httpStatus(ErrorCode code);
 // The name in error bodies: "VALIDATION_ERROR", ...
 QLatin1StringView errorCodeName(ErrorCode code);
 
 ErrorCode errorCodeFor(RejectReason reason);
+
+// What INSUFFICIENT_BALANCE adds to its error body: "context":{"required":"..","available":".."}.
+struct BalanceShortfall
+{
+    Decimal required;
+    Decimal available;
+};
+
+// The one body shape of every error (spec §2):
+// {"error":{"code":"..","message":"..","field":"..","request_id":"..","context":{..}}}, field and context
+// only when given.
+QByteArray errorBody(ErrorCode code, QStringView message, QByteArrayView requestId, QStringView field = {},
+                     const BalanceShortfall *shortfall = nullptr);
 
 // What a reject message may mention besides the reason. Everything is optional: a zero decimal or an
 // empty string means "not known", and the message then says less.

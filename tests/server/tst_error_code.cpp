@@ -15,7 +15,7 @@ using namespace bourse::server;
 namespace {
 
 constexpr int kRejectReasonCount = static_cast<int>(RejectReason::PrecisionTooFine) + 1;
-constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::ServiceUnavailable) + 1;
+constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::HttpVersionNotSupported) + 1;
 
 Decimal decimal(std::string_view text)
 {
@@ -107,6 +107,13 @@ void tst_ErrorCode::statusAndName_data()
     QTest::newRow("RATE_LIMITED") << ErrorCode::RateLimited << 429 << "RATE_LIMITED";
     QTest::newRow("INTERNAL_ERROR") << ErrorCode::InternalError << 500 << "INTERNAL_ERROR";
     QTest::newRow("SERVICE_UNAVAILABLE") << ErrorCode::ServiceUnavailable << 503 << "SERVICE_UNAVAILABLE";
+    // The network edge's answers, which the spec's table leaves to the project.
+    QTest::newRow("REQUEST_TIMEOUT") << ErrorCode::RequestTimeout << 408 << "REQUEST_TIMEOUT";
+    QTest::newRow("URI_TOO_LONG") << ErrorCode::UriTooLong << 414 << "URI_TOO_LONG";
+    QTest::newRow("HEADERS_TOO_LARGE") << ErrorCode::HeadersTooLarge << 431 << "HEADERS_TOO_LARGE";
+    QTest::newRow("NOT_IMPLEMENTED") << ErrorCode::NotImplemented << 501 << "NOT_IMPLEMENTED";
+    QTest::newRow("HTTP_VERSION_NOT_SUPPORTED") << ErrorCode::HttpVersionNotSupported << 505
+                                                << "HTTP_VERSION_NOT_SUPPORTED";
 }
 
 void tst_ErrorCode::statusAndName()
