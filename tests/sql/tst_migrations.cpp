@@ -55,11 +55,13 @@ const QMap<QString, QString> kIndexes = {
     {"orders_user_id", "orders (user_id, id)"},
     {"orders_user_instrument_id", "orders (user_id, instrument_id, id)"},
     {"orders_user_open_id", "orders (user_id, id, instrument_id, status) partial"},
+    {"refresh_families_expires", "refresh_families (expires_at_ns)"},
     {"refresh_families_user", "refresh_families (user_id)"},
     {"snapshots_command_seq", "snapshots (command_seq DESC)"},
     {"trades_instrument_time_id", "trades (instrument_id, time_ns, id)"},
     {"trades_maker_user_id", "trades (maker_user_id, id DESC)"},
     {"trades_taker_user_id", "trades (taker_user_id, id DESC)"},
+    {"users_username_folded", "users (lower(username))"},
 };
 
 QString dialectDir(Driver driver)
@@ -103,20 +105,25 @@ QMap<QString, QString> indexes(Connection &connection)
 {
     QMap<QString, QString> result;
     if (connection.driver() == Driver::Sqlite) {
-        for (const QString &row : rows(connection, QStringLiteral("SELECT name, tbl_name, sql LIKE '% WHERE %' FROM "
-                                                                  "sqlite_master WHERE type = 'index' AND sql IS NOT "
-                                                                  "NULL"))) {
+        for (const QString &row : rows(connection, QStringLiteral("SELECT name, tbl_name, sql LIKE '% WHERE %', sql "
+                                                                  "FROM sqlite_master WHERE type = 'index' AND sql IS "
+                                                                  "NOT NULL"))) {
             const QString name = row.section(u'|', 0, 0);
+            const QString statement = row.section(u'|', 3);
             QStringList columns;
             for (const QString &column :
-                 rows(connection, QStringLiteral("SELECT name, desc FROM pragma_index_xinfo('%1') "
+                 rows(connection, QStringLiteral("SELECT name, desc, cid FROM pragma_index_xinfo('%1') "
                                                  "WHERE key = 1 ORDER BY seqno")
                                       .arg(name))) {
-                columns.append(column.section(u'|', 0, 0)
-                               + (column.endsWith(u"|1") ? QStringLiteral(" DESC") : QString()));
+                // An expression (cid -2) has no name: read from the index's statement, whose only key it is
+                // (users_username_folded, 0003), as PostgreSQL's indexdef shows it.
+                const bool expression = column.section(u'|', 2, 2) == u"-2";
+                columns.append(
+                    (expression ? statement.mid(statement.indexOf(u'(') + 1).chopped(1) : column.section(u'|', 0, 0))
+                    + (column.section(u'|', 1, 1) == u"1" ? QStringLiteral(" DESC") : QString()));
             }
             result.insert(name, row.section(u'|', 1, 1) + QStringLiteral(" (") + columns.join(QStringLiteral(", "))
-                                    + u')' + (row.endsWith(u"|1") ? QStringLiteral(" partial") : QString()));
+                                    + u')' + (row.section(u'|', 2, 2) == u"1" ? QStringLiteral(" partial") : QString()));
         }
         return result;
     }
