@@ -5,6 +5,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QFuture>
+#include <QHostAddress>
+#include <QProcessEnvironment>
 
 #include <cerrno>
 #include <chrono>
@@ -78,6 +80,7 @@ VenueProcess::VenueProcess(Options options, sql::MigrationReport schema, sql::Re
     , m_snapshotCommandSeq(recovered.snapshotCommandSeq)
     , m_recoveryMilliseconds(recoveryMilliseconds)
     , m_newVenue(recovered.position.commandSeq == 0)
+    , m_recoveredMarket(recovered.engine ? server::MarketState::fromEngine(*recovered.engine) : server::MarketState())
     , m_journal(sql::ConnectionFactory(m_options.database))
     , m_engine(EngineHost::Setup{std::move(recovered.engine), recovered.position.commandSeq, &m_journal,
                                  m_options.snapshotEvery})
@@ -94,6 +97,40 @@ void VenueProcess::stopEngineAndJournal()
     // replies. In this order, or replies would be lost.
     m_engine.stop();
     m_journal.stop();
+    if (m_server)
+        m_server->stop();
+}
+
+bool VenueProcess::startServer()
+{
+    const QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    const auto variable = [&](const char *name) -> std::optional<QString> {
+        if (!environment.contains(QLatin1StringView(name)))
+            return std::nullopt;
+        return environment.value(QLatin1StringView(name));
+    };
+    server::VenueServer::Config config;
+    config.database = m_options.database;
+    config.address = QHostAddress(m_options.listen.host);
+    if (config.address.isNull())
+        config.address = m_options.listen.host == u"localhost" ? QHostAddress(QHostAddress::LocalHost)
+                                                               : QHostAddress(QHostAddress::Any);
+    config.port = m_options.listen.port;
+    config.dataDir = m_options.dataDir;
+    if (const std::optional<QString> secret = variable("BOURSE_JWT_SECRET"))
+        config.jwtSecret = secret->toUtf8();
+    config.adminUsername = variable("BOURSE_ADMIN_USERNAME");
+    config.adminPassword = variable("BOURSE_ADMIN_PASSWORD");
+    config.version = bourseVersion();
+    m_server = std::make_unique<server::VenueServer>(config, m_engine, &m_journal);
+    if (const std::optional<QString> error = m_server->start(std::move(m_recoveredMarket))) {
+        logError(lcApp(), "the API cannot start", {{"reason", *error}});
+        return false;
+    }
+    logInfo(lcApp(), "serving the API",
+            {{"listen", QStringLiteral("%1:%2").arg(m_options.listen.host).arg(m_server->port())},
+             {"docs", QStringLiteral("http://%1:%2/docs").arg(m_options.listen.host).arg(m_server->port())}});
+    return true;
 }
 
 void VenueProcess::start()
@@ -140,8 +177,8 @@ void VenueProcess::start()
     m_journal.start();
     m_engine.start();
     if (!m_newVenue) {
-        logInfo(lcApp(), "engine running; this build does not serve the HTTP API yet",
-                {{"listen", m_options.listen.toString()}, {"storage", "journal"}});
+        if (!startServer())
+            finish(2);
         return;
     }
     QList<QFuture<EngineReply>> futures;
@@ -188,8 +225,10 @@ void VenueProcess::onSeeded(const QList<EngineReply> &replies)
                      {"min_quantity", addedEvent->instrument.minQuantity}});
         }
     }
-    logInfo(lcApp(), "engine running; this build does not serve the HTTP API yet",
-            {{"instruments", added}, {"listen", m_options.listen.toString()}, {"storage", "journal"}});
+    logInfo(lcApp(), "new venue ready", {{"instruments", added}});
+    // The API opens once the venue has its instruments.
+    if (!startServer())
+        finish(2);
 }
 
 void VenueProcess::shutdown(const QString &reason)
@@ -197,11 +236,20 @@ void VenueProcess::shutdown(const QString &reason)
     if (m_finishing)
         return;
     logInfo(lcApp(), "shutting down", {{"reason", reason}});
-    finish(0);
+    m_finishing = true;
+    if (!m_server) {
+        finish(0);
+        return;
+    }
+    // Spec §1: stop accepting, finish in-flight requests, flush everything durable, exit 0 within 10 s.
+    m_server->drain(std::chrono::seconds(7), [this] { finish(0); });
 }
 
 void VenueProcess::finish(int exitCode)
 {
+    if (m_finished)
+        return;
+    m_finished = true;
     m_finishing = true;
     stopEngineAndJournal();
     logInfo(lcApp(), "stopped", {{"exit_code", exitCode}});

@@ -1,8 +1,9 @@
 // VenueProcess: one running Bourse, wired together. It starts the journal writer and the engine (with the
-// state main() recovered from the journal), adds the default instruments to a new venue, says in the log
-// what runs (and what this build does not do yet), and takes everything down again on shutdown(): the
-// engine first, then the journal, so that everything applied is durable before bourse exits. The HTTP
-// server and the desktop window join it in later issues. Main thread.
+// state main() recovered from the journal), adds the default instruments to a new venue, starts the API
+// (VenueServer: the service, HTTP and its edge), and takes everything down again on shutdown(): the API
+// drains first (no new requests, in-flight ones finish), then the engine, then the journal, so that
+// everything applied is durable before bourse exits. The desktop window joins it in a later issue. Main
+// thread.
 #pragma once
 
 #include "command.h"
@@ -13,6 +14,7 @@
 #include "journal_writer.h"
 #include "migrations.h"
 #include "options.h"
+#include "venue_server.h"
 
 #include <QObject>
 
@@ -48,6 +50,7 @@ private:
     void finish(int exitCode);
 
     void stopEngineAndJournal();
+    bool startServer();
 
     Options m_options;
     sql::MigrationReport m_schema;
@@ -56,9 +59,12 @@ private:
     Seq m_snapshotCommandSeq = 0;
     qint64 m_recoveryMilliseconds = 0;
     bool m_newVenue = false;
+    server::MarketState m_recoveredMarket; // taken from the recovered engine before it moves to its thread
     sql::JournalWriter m_journal;
     EngineHost m_engine; // stopped before m_journal, whose callbacks it receives
+    std::unique_ptr<server::VenueServer> m_server;
     bool m_finishing = false;
+    bool m_finished = false;
     bool m_journalFailing = false;
 };
 

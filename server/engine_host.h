@@ -70,6 +70,8 @@ public:
     // afterwards complete at once with EngineStopped. Idempotent.
     void stop();
     bool isRunning() const;
+    // False while the journal cannot write: commands submitted now are refused (Unavailable). Any thread.
+    bool acceptsCommands() const { return !m_setup.journal || m_setup.journal->isAvailable(); }
     // After stop(): the engine, with every command it applied (tests compare it with what recovery
     // rebuilds). Null while running, and after a first call.
     std::unique_ptr<Sequencer> takeEngine();

@@ -33,6 +33,7 @@ public:
     JsonWriter &string(std::string_view utf8);
     JsonWriter &string(const char *utf8) { return string(std::string_view(utf8)); }
     JsonWriter &string(const QString &text) { return string(QStringView(text)); }
+    JsonWriter &string(const QByteArray &utf8) { return string(QByteArrayView(utf8)); }
     JsonWriter &string(QByteArrayView utf8) { return string(std::string_view(utf8.data(), std::size_t(utf8.size()))); }
     // A Decimal as the API writes amounts: a string with at least minFractionDigits digits.
     JsonWriter &decimal(Decimal value, int minFractionDigits = 0);

@@ -1,0 +1,292 @@
+// The public routes of spec §3: health, metrics, the OpenAPI document and its page, the clock, instruments,
+// order books, trades, candles and the ticker; and the parameter helpers every area shares.
+#include "api_json.h"
+#include "http_api.h"
+
+namespace bourse::server {
+
+namespace {
+
+QString text(QByteArrayView bytes)
+{
+    return QString::fromUtf8(bytes);
+}
+
+} // namespace
+
+// ---- parameter helpers
+
+std::optional<InstrumentView> HttpApi::symbolParam(const ExchangePtr &exchange, QByteArrayView symbol, bool inQuery)
+{
+    const std::optional<InstrumentView> instrument = m_service.market().instrument(
+        std::string_view(symbol.data(), std::size_t(symbol.size())));
+    if (!instrument) {
+        fail(exchange,
+             ServiceError::of(ErrorCode::NotFound, QStringLiteral("unknown symbol %1").arg(text(symbol).left(64)),
+                              inQuery ? QStringLiteral("symbol") : QString()));
+    }
+    return instrument;
+}
+
+std::optional<std::int64_t> HttpApi::intParam(const ExchangePtr &exchange, QByteArrayView name, std::int64_t min,
+                                              std::int64_t max, std::int64_t fallback, bool clampHigh)
+{
+    const std::optional<QByteArrayView> value = exchange->queryValue(name);
+    if (!value)
+        return fallback;
+    bool ok = false;
+    const qlonglong number = value->toByteArray().toLongLong(&ok);
+    const bool digits = !value->isEmpty() && std::all_of(value->begin(), value->end(), [](char c) {
+        return (c >= '0' && c <= '9') || c == '-';
+    });
+    if (!ok || !digits || number < min || (!clampHigh && number > max)) {
+        fail(exchange, ErrorCode::ValidationError,
+             QStringLiteral("%1 must be an integer from %2 to %3").arg(text(name)).arg(min).arg(max), text(name));
+        return std::nullopt;
+    }
+    return std::min<std::int64_t>(number, max);
+}
+
+std::optional<sql::PageRequest> HttpApi::pageParams(const ExchangePtr &exchange)
+{
+    const std::optional<std::int64_t> page = intParam(exchange, "page", 1, std::numeric_limits<std::int32_t>::max(), 1,
+                                                      false);
+    if (!page)
+        return std::nullopt;
+    const std::optional<std::int64_t> size = intParam(exchange, "page_size", 1, sql::PageRequest::kMaxSize,
+                                                      sql::PageRequest::kDefaultSize, true);
+    if (!size)
+        return std::nullopt;
+    const Expected<sql::PageRequest, sql::PageRequest::Invalid> request = sql::PageRequest::make(*page, *size);
+    if (!request) {
+        fail(exchange, ErrorCode::ValidationError, request.error().message, request.error().field);
+        return std::nullopt;
+    }
+    return *request;
+}
+
+std::optional<AccountId> HttpApi::idParam(const ExchangePtr &exchange, const char *what)
+{
+    const QByteArray &raw = exchange->params.front();
+    bool ok = false;
+    const qulonglong id = raw.toULongLong(&ok);
+    const bool digits = std::all_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!ok || !digits || id == 0 || id > qulonglong(std::numeric_limits<std::int64_t>::max())) {
+        fail(exchange, ErrorCode::NotFound, QStringLiteral("%1 not found").arg(QLatin1StringView(what)));
+        return std::nullopt;
+    }
+    return AccountId(id);
+}
+
+// ---- routes
+
+void HttpApi::getHealth(const ExchangePtr &exchange)
+{
+    const bool engineOk = m_service.engineHealthy();
+    m_service.databaseCheck([this, exchange, engineOk](std::optional<QString> databaseError) {
+        const bool healthy = engineOk && !databaseError;
+        JsonWriter json;
+        json.beginObject();
+        json.field("status", healthy ? "ok" : "degraded");
+        json.field("version", m_version);
+        json.field("uptime_s", m_service.uptimeSeconds());
+        json.key("checks").beginObject();
+        json.key("database").beginObject();
+        json.field("status", databaseError ? "unhealthy" : "healthy");
+        if (databaseError)
+            json.field("message", QStringLiteral("the database is unreachable"));
+        json.endObject();
+        json.key("engine").beginObject();
+        json.field("status", engineOk ? "healthy" : "unhealthy");
+        if (!engineOk)
+            json.field("message", QStringLiteral("the engine is stopped or its journal cannot write"));
+        json.endObject();
+        json.endObject();
+        json.endObject();
+        sendJson(exchange, healthy ? 200 : 503, json.take());
+    });
+}
+
+void HttpApi::getMetrics(const ExchangePtr &exchange)
+{
+    send(exchange, 200, m_metrics.render(), kMetricsContentType);
+}
+
+void HttpApi::getOpenApi(const ExchangePtr &exchange)
+{
+    send(exchange, 200, m_openApi, "application/json");
+}
+
+void HttpApi::getDocs(const ExchangePtr &exchange)
+{
+    send(exchange, 200, m_docs, "text/html; charset=utf-8",
+         {{"Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                      "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'"}});
+}
+
+void HttpApi::getTime(const ExchangePtr &exchange)
+{
+    JsonWriter json;
+    json.beginObject();
+    json.field("time", rfc3339(VenueService::now()));
+    json.field("seq", m_service.market().lastSeq());
+    json.endObject();
+    sendJson(exchange, 200, json.take());
+}
+
+void HttpApi::getInstruments(const ExchangePtr &exchange)
+{
+    JsonWriter json;
+    json.beginArray();
+    for (const InstrumentView &instrument : m_service.market().instruments())
+        writeInstrument(json, instrument);
+    json.endArray();
+    sendJson(exchange, 200, json.take());
+}
+
+void HttpApi::getOrderBook(const ExchangePtr &exchange)
+{
+    const std::optional<InstrumentView> instrument = symbolParam(exchange, exchange->params.front(), false);
+    if (!instrument)
+        return;
+    const std::optional<std::int64_t> depth = intParam(exchange, "depth", 1, 1000, 50, true);
+    if (!depth)
+        return;
+    const MarketState &market = m_service.market();
+    const Precision precision = precisionOf(instrument);
+    JsonWriter json;
+    json.beginObject();
+    json.field("symbol", instrument->symbol.view());
+    json.field("seq", market.bookSeq(instrument->id));
+    for (const Side side : {Side::Buy, Side::Sell}) {
+        json.key(side == Side::Buy ? "bids" : "asks").beginArray();
+        for (const auto &level : market.levels(instrument->id, side, std::size_t(*depth))) {
+            json.beginArray();
+            json.decimal(level.price, precision.price);
+            json.decimal(level.quantity, precision.quantity);
+            json.endArray();
+        }
+        json.endArray();
+    }
+    json.field("timestamp", rfc3339(VenueService::now()));
+    json.endObject();
+    sendJson(exchange, 200, json.take());
+}
+
+void HttpApi::getTrades(const ExchangePtr &exchange)
+{
+    const std::optional<QByteArrayView> symbol = exchange->queryValue("symbol");
+    if (!symbol) {
+        fail(exchange, ErrorCode::ValidationError, QStringLiteral("symbol is required"), QStringLiteral("symbol"));
+        return;
+    }
+    const std::optional<InstrumentView> instrument = symbolParam(exchange, *symbol, true);
+    if (!instrument)
+        return;
+    const std::optional<sql::PageRequest> page = pageParams(exchange);
+    if (!page)
+        return;
+    m_service.trades(instrument->id, *page,
+                     answer<sql::Page<sql::TradeRecord>>(exchange, [this, exchange](
+                                                                       const sql::Page<sql::TradeRecord> &trades) {
+                         sendJson(exchange, 200,
+                                  pageBody(trades, [this](JsonWriter &json, const sql::TradeRecord &trade) {
+                                      writeTrade(json, trade, m_service.market());
+                                  }));
+                     }));
+}
+
+void HttpApi::getTradesOfSymbol(const ExchangePtr &exchange)
+{
+    const std::optional<InstrumentView> instrument = symbolParam(exchange, exchange->params.front(), false);
+    if (!instrument)
+        return;
+    exchange->query.erase(std::remove_if(exchange->query.begin(), exchange->query.end(),
+                                         [](const auto &pair) { return pair.first == "symbol"; }),
+                          exchange->query.end());
+    exchange->query.emplace_back("symbol", exchange->params.front());
+    getTrades(exchange);
+}
+
+void HttpApi::getCandles(const ExchangePtr &exchange)
+{
+    const std::optional<InstrumentView> instrument = symbolParam(exchange, exchange->params.front(), false);
+    if (!instrument)
+        return;
+    static const std::vector<std::pair<QByteArrayView, std::int64_t>> intervals
+        = {{"1m", 60}, {"5m", 300}, {"15m", 900}, {"1h", 3600}, {"1d", 86400}};
+    const QByteArrayView interval = exchange->queryValue("interval").value_or("1m");
+    const auto found = std::find_if(intervals.cbegin(), intervals.cend(),
+                                    [&](const auto &pair) { return pair.first == interval; });
+    if (found == intervals.cend()) {
+        fail(exchange, ErrorCode::ValidationError, QStringLiteral("interval must be one of 1m, 5m, 15m, 1h, 1d"),
+             QStringLiteral("interval"));
+        return;
+    }
+    const std::optional<std::int64_t> limit = intParam(exchange, "limit", 1, sql::kMaxCandleLimit,
+                                                       sql::kDefaultCandleLimit, true);
+    if (!limit)
+        return;
+    const Precision precision = precisionOf(instrument);
+    m_service.candles(instrument->id, found->second, int(*limit),
+                      answer<std::vector<sql::CandleRecord>>(exchange,
+                                                             [this, exchange, precision](
+                                                                 const std::vector<sql::CandleRecord> &candles) {
+                                                                 JsonWriter json;
+                                                                 json.beginArray();
+                                                                 for (const sql::CandleRecord &candle : candles)
+                                                                     writeCandle(json, candle, precision);
+                                                                 json.endArray();
+                                                                 sendJson(exchange, 200, json.take());
+                                                             }));
+}
+
+void HttpApi::getTicker(const ExchangePtr &exchange)
+{
+    const std::optional<InstrumentView> instrument = symbolParam(exchange, exchange->params.front(), false);
+    if (!instrument)
+        return;
+    const InstrumentView view = *instrument;
+    m_service.ticker(view.id,
+                     answer<sql::TickerFigures>(exchange, [this, exchange, view](const sql::TickerFigures &figures) {
+                         const MarketState &market = m_service.market();
+                         const auto bestBid = market.levels(view.id, Side::Buy, 1);
+                         const auto bestAsk = market.levels(view.id, Side::Sell, 1);
+                         const Precision precision = precisionOf(view);
+                         const auto optional = [&precision](JsonWriter &json, std::string_view name,
+                                                            const std::optional<Decimal> &value) {
+                             json.key(name);
+                             if (value)
+                                 json.decimal(*value, precision.price);
+                             else
+                                 json.null();
+                         };
+                         JsonWriter json;
+                         json.beginObject();
+                         json.field("symbol", view.symbol.view());
+                         optional(json, "last", figures.lastPrice);
+                         optional(json, "best_bid",
+                                  bestBid.empty() ? std::nullopt : std::optional<Decimal>(bestBid.front().price));
+                         optional(json, "best_ask",
+                                  bestAsk.empty() ? std::nullopt : std::optional<Decimal>(bestAsk.front().price));
+                         optional(json, "open_24h", figures.open);
+                         optional(json, "high_24h", figures.high);
+                         optional(json, "low_24h", figures.low);
+                         json.key("volume_24h").decimal(figures.volume, precision.quantity);
+                         json.key("change_24h_pct");
+                         if (figures.open && figures.lastPrice && figures.open->raw() > 0) {
+                             // (last - open) / open × 100, to two decimals, exact integer arithmetic (truncated).
+                             __extension__ using Wide = __int128;
+                             const Wide change = (Wide(figures.lastPrice->raw()) - figures.open->raw()) * 100
+                                                 * Decimal::kOne / figures.open->raw();
+                             const std::int64_t cents = std::int64_t(change / (Decimal::kOne / 100));
+                             json.decimal(Decimal::fromRaw(cents * (Decimal::kOne / 100)), 2);
+                         } else {
+                             json.null();
+                         }
+                         json.endObject();
+                         sendJson(exchange, 200, json.take());
+                     }));
+}
+
+} // namespace bourse::server

@@ -1,0 +1,63 @@
+// VenueSettings: the run-time settings of spec §6 (GET/PATCH /admin/settings): registration, CORS origins,
+// body limit, keep-alive and header timeouts, the login throttle and the rate limit of each tier. A patch is
+// validated whole before anything changes; the result is stored in the settings table (one row per
+// top-level member, its value as JSON text) and applied without a restart. Plain values; any thread.
+#pragma once
+
+#include "error_code.h"
+#include "expected.h"
+#include "json_reader.h"
+#include "rate_limiter.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+#include <utility>
+#include <vector>
+
+namespace bourse::server {
+
+enum class RateTier : std::uint8_t { Anonymous, Default, Pro, Unlimited };
+QLatin1StringView rateTierName(RateTier tier); // "anonymous" | "default" | "pro" | "unlimited"
+std::optional<RateTier> parseRateTier(std::string_view text);
+
+struct VenueSettings
+{
+    bool registrationOpen = true;
+    QStringList corsAllowedOrigins; // "https://desk.example"; empty: none
+    int maxBodyBytes = 1024 * 1024;
+    int keepAliveIdleSeconds = 15;
+    int headerTimeoutSeconds = 10;
+    int loginMaxFailures = 10;
+    int loginWindowSeconds = 900;
+    BucketLimit anonymous{60, 20};
+    BucketLimit standard{120, 50}; // the "default" tier
+    BucketLimit pro{1200, 500};
+
+    // The bucket of a tier; Unlimited is capacity 0 (no limit).
+    BucketLimit limitFor(RateTier tier) const;
+    bool allowsOrigin(QByteArrayView origin) const;
+
+    // {"registration_open":..,"cors_allowed_origins":[..],...,"rate_limits":{"anonymous":{..},..}}
+    QByteArray toJson() const;
+    // The rows of the settings table: top-level member name → its JSON text.
+    std::vector<std::pair<QString, QString>> toRows() const;
+};
+
+// A refused patch: which member and why, for a VALIDATION_ERROR.
+struct SettingsError
+{
+    QString field; // "rate_limits.pro.capacity"
+    QString message;
+};
+
+// `patch` applied to `current`: any subset of the members, nested objects included. Unknown members, wrong
+// types and values out of range are refused, naming the member; nothing is half-applied.
+Expected<VenueSettings, SettingsError> applySettingsPatch(const VenueSettings &current, const JsonValue &patch);
+
+// Settings from the table's rows over the defaults. A row that no longer parses is skipped and named in
+// `skipped` (the venue still starts; the admin sees the defaults and can save again).
+VenueSettings settingsFromRows(const std::vector<std::pair<QString, QString>> &rows, QStringList *skipped = nullptr);
+
+} // namespace bourse::server
