@@ -101,7 +101,7 @@ void VenueProcess::stopEngineAndJournal()
         m_server->stop();
 }
 
-bool VenueProcess::startServer()
+bool VenueProcess::prepareServer()
 {
     const QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     const auto variable = [&](const char *name) -> std::optional<QString> {
@@ -123,7 +123,16 @@ bool VenueProcess::startServer()
     config.adminPassword = variable("BOURSE_ADMIN_PASSWORD");
     config.version = bourseVersion();
     m_server = std::make_unique<server::VenueServer>(config, m_engine, &m_journal);
-    if (const std::optional<QString> error = m_server->start(std::move(m_recoveredMarket))) {
+    if (const std::optional<QString> error = m_server->prepare(std::move(m_recoveredMarket))) {
+        logError(lcApp(), "the API cannot start", {{"reason", *error}});
+        return false;
+    }
+    return true;
+}
+
+bool VenueProcess::startServer()
+{
+    if (const std::optional<QString> error = m_server->listen()) {
         logError(lcApp(), "the API cannot start", {{"reason", *error}});
         return false;
     }
@@ -174,6 +183,11 @@ void VenueProcess::start()
         logInfo(lcApp(), "the journal writes again; accepting commands");
     });
 
+    // The service follows the engine's batches from the first one on: it is prepared before the engine runs.
+    if (!prepareServer()) {
+        finish(2);
+        return;
+    }
     m_journal.start();
     m_engine.start();
     if (!m_newVenue) {

@@ -50,6 +50,7 @@ private:
     void finish(int exitCode);
 
     void stopEngineAndJournal();
+    bool prepareServer();
     bool startServer();
 
     Options m_options;

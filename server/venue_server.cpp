@@ -68,7 +68,7 @@ VenueServer::~VenueServer()
     stop();
 }
 
-std::optional<QString> VenueServer::start(MarketState market)
+std::optional<QString> VenueServer::prepare(MarketState market)
 {
     Expected<QByteArray, QString> secret = loadJwtSecret(m_config.dataDir, m_config.jwtSecret);
     if (!secret)
@@ -106,9 +106,12 @@ std::optional<QString> VenueServer::start(MarketState market)
     engineFigures.seq = market.lastSeq();
     engineFigures.openOrders = market.openOrderCount();
     m_service->load(*users, settings, std::move(market), engineFigures);
-    if (std::optional<QString> error = bootstrapAdmin())
-        return error;
+    return bootstrapAdmin();
+}
 
+std::optional<QString> VenueServer::listen()
+{
+    const VenueSettings settings = m_service->settings();
     m_api = std::make_unique<HttpApi>(*m_service, m_metrics, m_config.version);
     auto edge = std::make_unique<HttpEdge>();
     const auto applyLimits = [edge = edge.get()](const VenueSettings &current) {

@@ -52,8 +52,17 @@ public:
     ~VenueServer() override;
 
     // `market`: the recovered engine's market (MarketState::fromEngine), taken before the engine started.
-    // The error is one line for the log.
-    std::optional<QString> start(MarketState market);
+    // prepare() loads users and settings and builds the service, which from then on follows the engine's
+    // batches: call it before the engine applies anything new. listen() opens the port. The errors are one
+    // line for the log.
+    std::optional<QString> prepare(MarketState market);
+    std::optional<QString> listen();
+    std::optional<QString> start(MarketState market)
+    {
+        if (std::optional<QString> error = prepare(std::move(market)))
+            return error;
+        return listen();
+    }
     // Graceful: stops accepting, lets in-flight requests finish for up to `within`, then calls `done`.
     void drain(std::chrono::milliseconds within, std::function<void()> done);
     // Stops the hasher and the query pool (after drain()).

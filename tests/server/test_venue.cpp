@@ -1,0 +1,214 @@
+#include "test_venue.h"
+
+#include "connection.h"
+#include "engine_host.h"
+#include "journal.h"
+#include "journal_writer.h"
+#include "migrations.h"
+#include "venue_server.h"
+
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QTest>
+
+#include <chrono>
+
+namespace bourse::test {
+
+struct TestVenue::Parts
+{
+    std::unique_ptr<sql::JournalWriter> journal;
+    std::unique_ptr<server::EngineHost> engine;
+    std::unique_ptr<server::VenueServer> server;
+};
+
+namespace {
+
+TimeNs now()
+{
+    using namespace std::chrono;
+    return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+AddInstrument instrument(const char *symbol, const char *base, const char *quote, const char *tick, const char *lot)
+{
+    return AddInstrument{Symbol(symbol),
+                         AssetCode(base),
+                         AssetCode(quote),
+                         Decimal::parse(tick).valueOr(Decimal()),
+                         Decimal::parse(lot).valueOr(Decimal()),
+                         Decimal::parse(lot).valueOr(Decimal())};
+}
+
+} // namespace
+
+Expected<std::unique_ptr<TestVenue>, QString> TestVenue::start(const Options &options)
+{
+    std::unique_ptr<TestVenue> venue(new TestVenue);
+    venue->m_parts = std::make_unique<Parts>();
+    venue->m_thread = std::make_unique<ServerThread>();
+    QString error;
+    Parts &parts = *venue->m_parts;
+    venue->m_thread->run([&] {
+        const sql::ConnectionFactory factory(options.database);
+        Expected<sql::Connection, QString> connection = factory.open(u"startup");
+        if (!connection) {
+            error = connection.error();
+            return;
+        }
+        const auto migrations = sql::MigrationSet::builtIn(options.database.driver);
+        if (!migrations || !sql::applyMigrations(*connection, *migrations)) {
+            error = QStringLiteral("migration failed");
+            return;
+        }
+        Expected<sql::Recovered, QString> recovered = sql::recoverJournal(connection->database());
+        if (!recovered) {
+            error = recovered.error();
+            return;
+        }
+        server::MarketState market = recovered->engine ? server::MarketState::fromEngine(*recovered->engine)
+                                                       : server::MarketState();
+        parts.journal = std::make_unique<sql::JournalWriter>(factory);
+        parts.engine = std::make_unique<server::EngineHost>(server::EngineHost::Setup{std::move(recovered->engine),
+                                                                                      recovered->position.commandSeq,
+                                                                                      parts.journal.get(), 100'000});
+        server::VenueServer::Config config;
+        config.database = options.database;
+        config.address = QHostAddress::LocalHost;
+        config.port = 0;
+        config.dataDir = options.dataDir;
+        config.jwtSecret = QByteArray(40, 'k');
+        config.adminUsername = QString::fromLatin1(kAdminUsername);
+        config.adminPassword = QString::fromLatin1(kAdminPassword);
+        config.hashing.parameters = {256, 1, 1}; // tests hash weakly to stay fast
+        config.hashing.allowWeakParametersForTests = true;
+        config.version = QStringLiteral("0.1.0-test");
+        parts.server = std::make_unique<server::VenueServer>(config, *parts.engine, parts.journal.get());
+        if (std::optional<QString> failed = parts.server->prepare(std::move(market))) {
+            error = *failed;
+            return;
+        }
+        parts.journal->start();
+        parts.engine->start();
+        if (recovered->position.commandSeq == 0) {
+            for (const AddInstrument &add : {instrument("BTC-USD", "BTC", "USD", "0.01", "0.0001"),
+                                             instrument("ETH-USD", "ETH", "USD", "0.01", "0.001"),
+                                             instrument("XAU-USD", "XAU", "USD", "0.01", "0.01")}) {
+                QFuture<server::EngineReply> reply = parts.engine->submit(Command{now(), add});
+                reply.waitForFinished();
+            }
+            // The batches reach the service through queued signals: let them in before serving.
+            QTRY_COMPARE_WITH_TIMEOUT(parts.server->service().market().instrumentCount(), std::size_t(3), 10'000);
+        }
+        if (std::optional<QString> failed = parts.server->listen()) {
+            error = *failed;
+            return;
+        }
+        venue->m_port = parts.server->port();
+    });
+    if (!error.isEmpty())
+        return unexpected(error);
+    return venue;
+}
+
+TestVenue::~TestVenue()
+{
+    m_thread->stop([this] {
+        Parts &parts = *m_parts;
+        if (parts.server) {
+            bool drained = false;
+            parts.server->drain(std::chrono::seconds(5), [&drained] { drained = true; });
+            QTRY_VERIFY_WITH_TIMEOUT(drained, 10'000);
+        }
+        if (parts.engine)
+            parts.engine->stop();
+        if (parts.journal)
+            parts.journal->stop();
+        parts.server.reset();
+        parts.engine.reset();
+        parts.journal.reset();
+    });
+}
+
+void TestVenue::onServer(const std::function<void(server::VenueServer &)> &work)
+{
+    m_thread->run([this, &work] { work(*m_parts->server); });
+}
+
+ApiClient::ApiClient(quint16 port)
+    : m_port(port)
+{}
+
+ApiResponse ApiClient::request(QByteArrayView method, QByteArrayView path, const QByteArray &body,
+                               const QByteArrayList &headers, QByteArrayView contentType)
+{
+    ApiResponse response;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!m_client || !m_client->isConnected())
+            m_client = std::make_unique<RawClient>(m_port);
+        QByteArray bytes = method.toByteArray() + ' ' + path.toByteArray() + " HTTP/1.1\r\nHost: test\r\n";
+        if (!m_token.isEmpty())
+            bytes += "Authorization: Bearer " + m_token + "\r\n";
+        for (const QByteArray &header : headers)
+            bytes += header + "\r\n";
+        if (!body.isEmpty() || method == "POST" || method == "PATCH") {
+            if (!contentType.isEmpty())
+                bytes += "Content-Type: " + contentType.toByteArray() + "\r\n";
+            bytes += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+        }
+        bytes += "\r\n" + body;
+        m_client->send(bytes);
+        std::optional<RawResponse> raw = m_client->read();
+        if (!raw) {
+            m_client.reset(); // closed under us (keep-alive idle): once more on a fresh connection
+            continue;
+        }
+        response.status = raw->status;
+        response.raw = *raw;
+        response.json = QJsonDocument::fromJson(raw->body);
+        if (raw->header("Connection").toLower() == "close")
+            m_client.reset();
+        return response;
+    }
+    return response;
+}
+
+ApiResponse ApiClient::login(const QString &username, const QString &password)
+{
+    const QByteArray body
+        = QJsonDocument(QJsonObject{{"username", username}, {"password", password}}).toJson(QJsonDocument::Compact);
+    const QByteArray saved = m_token;
+    m_token.clear();
+    ApiResponse response = post("/auth/login", body);
+    m_token = response.status == 200 ? response.object().value(QStringLiteral("access_token")).toString().toUtf8()
+                                     : saved;
+    return response;
+}
+
+std::optional<qint64> ApiClient::createUser(const QString &username, const QString &password, const QString &role)
+{
+    const QByteArray body = QJsonDocument(QJsonObject{{"username", username}, {"password", password}, {"role", role}})
+                                .toJson(QJsonDocument::Compact);
+    const ApiResponse response = post("/admin/users", body);
+    if (response.status != 201)
+        return std::nullopt;
+    return response.object().value(QStringLiteral("id")).toInteger();
+}
+
+bool ApiClient::deposit(qint64 user, const QString &asset, const QString &amount)
+{
+    const QByteArray body
+        = QJsonDocument(QJsonObject{{"asset", asset}, {"amount", amount}}).toJson(QJsonDocument::Compact);
+    return post("/admin/users/" + QByteArray::number(user) + "/deposits", body).status == 201;
+}
+
+std::unique_ptr<ApiClient> adminClient(quint16 port)
+{
+    auto client = std::make_unique<ApiClient>(port);
+    if (client->login(QString::fromLatin1(TestVenue::kAdminUsername), QString::fromLatin1(TestVenue::kAdminPassword)).status
+        != 200)
+        return nullptr;
+    return client;
+}
+
+} // namespace bourse::test

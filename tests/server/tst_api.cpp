@@ -1,0 +1,146 @@
+// The REST API (spec/API.md §3-§6) against a real venue on a free port, over raw HTTP, on SQLite and on
+// PostgreSQL: the routes' answers for each role, and the order lifecycle end to end.
+#include "test_databases.h"
+#include "test_venue.h"
+
+#include <QJsonArray>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace bourse;
+using namespace bourse::test;
+
+class tst_Api final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void orderLifecycle_data() { TestDatabases::addDriverRows(); }
+    void orderLifecycle();
+
+private:
+    std::unique_ptr<TestVenue> startVenue(sql::DatabaseUrl::Driver driver);
+
+    std::unique_ptr<TestDatabases> m_databases;
+    QTemporaryDir m_dir;
+};
+
+void tst_Api::initTestCase()
+{
+    auto databases = TestDatabases::create();
+    QVERIFY2(databases.hasValue(), qPrintable(databases.hasValue() ? QString() : databases.error()));
+    m_databases = std::move(databases.value());
+}
+
+void tst_Api::cleanupTestCase()
+{
+    m_databases.reset();
+}
+
+std::unique_ptr<TestVenue> tst_Api::startVenue(sql::DatabaseUrl::Driver driver)
+{
+    const auto url = m_databases->fresh(driver);
+    if (!url) {
+        qWarning("%s", qPrintable(url.error()));
+        return nullptr;
+    }
+    static int count = 0;
+    const QString dataDir = m_dir.filePath(QStringLiteral("venue%1").arg(++count));
+    QDir().mkpath(dataDir);
+    auto venue = TestVenue::start({*url, dataDir});
+    if (!venue) {
+        qWarning("%s", qPrintable(venue.error()));
+        return nullptr;
+    }
+    return std::move(venue.value());
+}
+
+void tst_Api::orderLifecycle()
+{
+    QFETCH(sql::DatabaseUrl::Driver, driver);
+    const std::unique_ptr<TestVenue> venue = startVenue(driver);
+    QVERIFY(venue);
+    const auto admin = adminClient(venue->port());
+    QVERIFY(admin);
+    const std::optional<qint64> alice = admin->createUser(QStringLiteral("alice"), QStringLiteral("alice-password"),
+                                                          QStringLiteral("trader"));
+    const std::optional<qint64> bob = admin->createUser(QStringLiteral("bob"), QStringLiteral("bob-password"),
+                                                        QStringLiteral("trader"));
+    QVERIFY(alice && bob);
+    QVERIFY(admin->deposit(*alice, QStringLiteral("USD"), QStringLiteral("100000")));
+    QVERIFY(admin->deposit(*bob, QStringLiteral("BTC"), QStringLiteral("2")));
+
+    ApiClient a(venue->port());
+    QCOMPARE(a.login(QStringLiteral("alice"), QStringLiteral("alice-password")).status, 200);
+    ApiClient b(venue->port());
+    QCOMPARE(b.login(QStringLiteral("bob"), QStringLiteral("bob-password")).status, 200);
+
+    const ApiResponse resting
+        = b.post("/api/v1/orders",
+                 R"({"symbol":"BTC-USD","side":"sell","type":"limit","price":"50000.00","quantity":"1.5"})");
+    QCOMPARE(resting.status, 201);
+    QCOMPARE(resting.object().value("status").toString(), QStringLiteral("new"));
+    QCOMPARE(resting.object().value("price").toString(), QStringLiteral("50000.00"));
+    QCOMPARE(resting.object().value("quantity").toString(), QStringLiteral("1.5000"));
+
+    const ApiResponse taker = a.post(
+        "/api/v1/orders",
+        R"({"symbol":"BTC-USD","side":"buy","type":"limit","price":"50100","quantity":1,"client_order_id":"t-1"})");
+    QCOMPARE(taker.status, 201);
+    QCOMPARE(taker.object().value("status").toString(), QStringLiteral("filled"));
+    QCOMPARE(taker.object().value("average_price").toString(), QStringLiteral("50000.00"));
+    QCOMPARE(taker.object().value("fills").toArray().size(), 1);
+    QCOMPARE(taker.object().value("fills").toArray().at(0).toObject().value("liquidity").toString(),
+             QStringLiteral("taker"));
+
+    // A retry is idempotent; the same id with another payload is a conflict.
+    const ApiResponse replay = a.post(
+        "/api/v1/orders",
+        R"({"symbol":"BTC-USD","side":"buy","type":"limit","price":"50100","quantity":1,"client_order_id":"t-1"})");
+    QCOMPARE(replay.status, 200);
+    QCOMPARE(replay.raw.header("Idempotent-Replayed"), QByteArray("true"));
+    QCOMPARE(replay.object().value("id"), taker.object().value("id"));
+    const ApiResponse conflict = a.post(
+        "/api/v1/orders",
+        R"({"symbol":"BTC-USD","side":"buy","type":"limit","price":"50200","quantity":1,"client_order_id":"t-1"})");
+    QCOMPARE(conflict.status, 409);
+    QCOMPARE(conflict.errorCode(), QStringLiteral("CONFLICT"));
+
+    const ApiResponse book = a.get("/api/v1/orderbook/BTC-USD");
+    QCOMPARE(book.status, 200);
+    QCOMPARE(book.object().value("asks").toArray().at(0).toArray().at(1).toString(), QStringLiteral("0.5000"));
+
+    const ApiResponse account = a.get("/api/v1/account");
+    QCOMPARE(account.status, 200);
+    const QJsonArray balances = account.object().value("balances").toArray();
+    QCOMPARE(balances.size(), 2);
+
+    const qint64 restingId = resting.object().value("id").toInteger();
+    const QByteArray restingPath = "/api/v1/orders/" + QByteArray::number(restingId);
+    // Another user's order does not exist for the caller.
+    QCOMPARE(a.get(restingPath).status, 404);
+    QCOMPARE(a.request("DELETE", restingPath).status, 404);
+    QCOMPARE(a.request("PATCH", restingPath, R"({"quantity":"0.1"})").status, 404);
+    const ApiResponse amended = b.request("PATCH", restingPath, R"({"quantity":"1.2"})");
+    QCOMPARE(amended.status, 200);
+    QCOMPARE(amended.object().value("remaining_quantity").toString(), QStringLiteral("0.2000"));
+    const ApiResponse cancelled = b.request("DELETE", restingPath);
+    QCOMPARE(cancelled.status, 200);
+    QCOMPARE(cancelled.object().value("status").toString(), QStringLiteral("cancelled"));
+    const ApiResponse again = b.request("DELETE", restingPath);
+    QCOMPARE(again.status, 409);
+    QCOMPARE(again.errorCode(), QStringLiteral("ORDER_NOT_OPEN"));
+
+    const ApiResponse fills = a.get("/api/v1/fills");
+    QCOMPARE(fills.status, 200);
+    QCOMPARE(fills.object().value("total").toInteger(), 1);
+    const ApiResponse trades = a.get("/api/v1/trades/BTC-USD");
+    QCOMPARE(trades.status, 200);
+    QCOMPARE(trades.object().value("data").toArray().size(), 1);
+}
+
+QTEST_GUILESS_MAIN(tst_Api)
+#include "tst_api.moc"
