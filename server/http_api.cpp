@@ -518,10 +518,12 @@ void HttpApi::finished(const ExchangePtr &exchange, int status)
         .histogram("http_request_duration_seconds", "HTTP request duration by route pattern",
                    {{"route", exchange->routePattern}})
         .observeNanoseconds(ns);
-    qCInfo(lcServer).noquote().nospace() << "http " << exchange->head.method << ' ' << exchange->routePattern << ' '
-                                         << status << ' ' << (ns / 1000) << "us id=" << exchange->requestId << " user="
-                                         << (exchange->caller.authenticated() ? QString::number(exchange->caller.user)
-                                                                              : QStringLiteral("-"));
+    if (lcAccess().isInfoEnabled()) {
+        qCInfo(lcAccess).noquote().nospace()
+            << "request method=" << exchange->head.method << " route=" << exchange->routePattern << " status=" << status
+            << " duration_us=" << (ns / 1000) << " request_id=" << exchange->requestId << " user="
+            << (exchange->caller.authenticated() ? QString::number(exchange->caller.user) : QStringLiteral("-"));
+    }
     const qint64 nowMs = m_clock.elapsed();
     if (nowMs - m_rateWindowStartMs >= 2000) {
         const std::uint64_t count = m_requestsTotal->value();

@@ -3,5 +3,6 @@
 namespace bourse::server {
 
 Q_LOGGING_CATEGORY(lcServer, "bourse.server")
+Q_LOGGING_CATEGORY(lcAccess, "bourse.access")
 
 } // namespace bourse::server

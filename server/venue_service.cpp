@@ -4,6 +4,7 @@
 #include "json_writer.h"
 #include "server_log.h"
 
+#include <QFutureWatcher>
 #include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -13,6 +14,21 @@
 namespace bourse::server {
 
 namespace {
+
+// Calls `handle` with the future's result on `context`'s thread once the future is ready. A
+// QFutureWatcher rather than QFuture::then(context, ...): in Qt 6.4 a continuation attached while another
+// thread finishes the future can run on a half-set-up continuation and crash (seen under load here).
+template<typename T, typename Handle>
+void whenReady(QFuture<T> future, QObject *context, Handle &&handle)
+{
+    auto *watcher = new QFutureWatcher<T>(context);
+    QObject::connect(watcher, &QFutureWatcherBase::finished, context,
+                     [watcher, handle = std::forward<Handle>(handle)]() mutable {
+                         watcher->deleteLater();
+                         handle(watcher->future().result());
+                     });
+    watcher->setFuture(std::move(future));
+}
 
 ServiceError unavailable(const QString &message)
 {
@@ -172,7 +188,7 @@ void VenueService::onBatch(const EngineBatch &batch)
 template<typename T, typename Job>
 void VenueService::read(Job &&job, Reply<T> done)
 {
-    m_parts.queries->submit(std::forward<Job>(job)).then(this, [done](sql::QueryResult<T> result) {
+    whenReady(m_parts.queries->submit(std::forward<Job>(job)), this, [done](sql::QueryResult<T> result) {
         if (!result)
             done(unexpected(queryFailure(result.error())));
         else
@@ -182,7 +198,7 @@ void VenueService::read(Job &&job, Reply<T> done)
 
 void VenueService::submit(Command command, std::function<void(ServiceResult<EngineReply>)> done)
 {
-    m_parts.engine->submit(command).then(this, [done](EngineReply reply) {
+    whenReady(m_parts.engine->submit(command), this, [done](EngineReply reply) {
         switch (reply.status) {
         case EngineReply::Status::Applied: done(std::move(reply)); return;
         case EngineReply::Status::EngineStopped:
@@ -284,38 +300,44 @@ void VenueService::createUser(const Caller &caller, QString username, QString pa
     const QByteArray requestId = caller.requestId;
     const QString actor = caller.authenticated() ? caller.username : username;
     const bool byAdmin = caller.authenticated();
-    m_parts.hasher->hash(password).then(this, [this, username, role, done, requestId, actor,
-                                               byAdmin](Expected<QString, PasswordHashError> hashed) {
-        if (!hashed) {
-            done(unexpected(hashed.error() == PasswordHashError::Busy
-                                ? unavailable(QStringLiteral("the server is busy; try again shortly"))
-                                : ServiceError::of(ErrorCode::InternalError, QStringLiteral("internal error"))));
-            return;
-        }
-        sql::NewUser user{username, *hashed, roleName(role), QStringLiteral("default"), now()};
-        read<std::optional<sql::UserRecord>>(
-            [user](QSqlDatabase &db) { return sql::createUser(db, user); },
-            [this, done, requestId, actor, byAdmin, username](ServiceResult<std::optional<sql::UserRecord>> stored) {
-                if (!stored) {
-                    done(unexpected(stored.error()));
-                    return;
-                }
-                if (!stored->has_value()) {
-                    done(unexpected(ServiceError::of(ErrorCode::Conflict, QStringLiteral("username is taken"),
-                                                     QStringLiteral("username"))));
-                    return;
-                }
-                const sql::UserRecord &created = **stored;
-                m_users.put(created);
-                record(actor, byAdmin ? QStringLiteral("user_created") : QStringLiteral("registered"),
-                       QStringLiteral("user:%1").arg(created.id), details([&](JsonWriter &json) {
-                           json.field("username", created.username);
-                           json.field("role", created.role);
-                       }),
-                       requestId);
-                done(created);
-            });
-    });
+    whenReady(m_parts.hasher->hash(password), this,
+              [this, username, role, done, requestId, actor, byAdmin](Expected<QString, PasswordHashError> hashed) {
+                  if (!hashed) {
+                      done(unexpected(
+                          hashed.error() == PasswordHashError::Busy
+                              ? unavailable(QStringLiteral("the server is busy; try again shortly"))
+                              : ServiceError::of(ErrorCode::InternalError, QStringLiteral("internal error"))));
+                      return;
+                  }
+                  sql::NewUser user{username, *hashed, roleName(role), QStringLiteral("default"), now()};
+                  read<std::optional<sql::UserRecord>>([user](QSqlDatabase &db) { return sql::createUser(db, user); },
+                                                       [this, done, requestId, actor, byAdmin, username](
+                                                           ServiceResult<std::optional<sql::UserRecord>> stored) {
+                                                           if (!stored) {
+                                                               done(unexpected(stored.error()));
+                                                               return;
+                                                           }
+                                                           if (!stored->has_value()) {
+                                                               done(unexpected(
+                                                                   ServiceError::of(ErrorCode::Conflict,
+                                                                                    QStringLiteral("username is taken"),
+                                                                                    QStringLiteral("username"))));
+                                                               return;
+                                                           }
+                                                           const sql::UserRecord &created = **stored;
+                                                           m_users.put(created);
+                                                           record(actor,
+                                                                  byAdmin ? QStringLiteral("user_created")
+                                                                          : QStringLiteral("registered"),
+                                                                  QStringLiteral("user:%1").arg(created.id),
+                                                                  details([&](JsonWriter &json) {
+                                                                      json.field("username", created.username);
+                                                                      json.field("role", created.role);
+                                                                  }),
+                                                                  requestId);
+                                                           done(created);
+                                                       });
+              });
 }
 
 void VenueService::login(const Caller &caller, QString username, QString password, Reply<TokenPair> done)
@@ -344,29 +366,30 @@ void VenueService::login(const Caller &caller, QString username, QString passwor
             // An unknown user costs one full hash too (against no stored hash): same answer, about the same time.
             const std::optional<sql::UserCredentials> user = *found;
             const QString phc = user ? user->passwordHash : QString();
-            m_parts.hasher->verify(phc, password)
-                .then(this, [this, user, username, done, limit, requestId](PasswordCheck check) {
-                    if (check == PasswordCheck::Busy) {
-                        done(unexpected(unavailable(QStringLiteral("the server is busy; try again shortly"))));
-                        return;
-                    }
-                    if (check != PasswordCheck::Match || !user || !user->user.active) {
-                        m_throttle.recordFailure(username, limit, m_monotonic.elapsed());
-                        record(username, QStringLiteral("login_failed"),
-                               user ? QStringLiteral("user:%1").arg(user->user.id) : QString(),
-                               details([&](JsonWriter &json) {
-                                   json.field("reason", check != PasswordCheck::Match ? "bad credentials" : "disabled");
-                               }),
-                               requestId);
-                        done(unexpected(invalidCredentials()));
-                        return;
-                    }
-                    m_throttle.recordSuccess(username);
-                    const DirectoryEntry entry = UserDirectory::entryFor(user->user);
-                    record(entry.username, QStringLiteral("login"), QStringLiteral("user:%1").arg(entry.id),
-                           QByteArray(), requestId);
-                    issueTokens(entry, newTokenId(), done, false, QByteArray());
-                });
+            whenReady(m_parts.hasher->verify(phc, password), this,
+                      [this, user, username, done, limit, requestId](PasswordCheck check) {
+                          if (check == PasswordCheck::Busy) {
+                              done(unexpected(unavailable(QStringLiteral("the server is busy; try again shortly"))));
+                              return;
+                          }
+                          if (check != PasswordCheck::Match || !user || !user->user.active) {
+                              m_throttle.recordFailure(username, limit, m_monotonic.elapsed());
+                              record(username, QStringLiteral("login_failed"),
+                                     user ? QStringLiteral("user:%1").arg(user->user.id) : QString(),
+                                     details([&](JsonWriter &json) {
+                                         json.field("reason",
+                                                    check != PasswordCheck::Match ? "bad credentials" : "disabled");
+                                     }),
+                                     requestId);
+                              done(unexpected(invalidCredentials()));
+                              return;
+                          }
+                          m_throttle.recordSuccess(username);
+                          const DirectoryEntry entry = UserDirectory::entryFor(user->user);
+                          record(entry.username, QStringLiteral("login"), QStringLiteral("user:%1").arg(entry.id),
+                                 QByteArray(), requestId);
+                          issueTokens(entry, newTokenId(), done, false, QByteArray());
+                      });
         });
 }
 
@@ -1078,12 +1101,12 @@ void VenueService::record(const QString &actor, const QString &action, const QSt
                              target,
                              QString::fromUtf8(detailsJson),
                              QString::fromLatin1(requestId)};
-    m_parts.queries->submit([entry](QSqlDatabase &db) { return sql::appendAudit(db, entry); })
-        .then(this, [action](sql::QueryResult<std::int64_t> appended) {
-            if (!appended)
-                qCWarning(lcServer).noquote()
-                    << "the audit log could not record" << action << ":" << appended.error().message;
-        });
+    whenReady(m_parts.queries->submit([entry](QSqlDatabase &db) { return sql::appendAudit(db, entry); }), this,
+              [action](sql::QueryResult<std::int64_t> appended) {
+                  if (!appended)
+                      qCWarning(lcServer).noquote()
+                          << "the audit log could not record" << action << ":" << appended.error().message;
+              });
 }
 
 // ---- health
@@ -1095,19 +1118,18 @@ bool VenueService::engineHealthy() const
 
 void VenueService::databaseCheck(std::function<void(std::optional<QString>)> done)
 {
-    m_parts.queries
-        ->submit([](QSqlDatabase &db) -> Expected<bool, QString> {
-            QSqlQuery query(db);
-            if (!query.exec(QStringLiteral("SELECT 1")) || !query.next())
-                return unexpected(sql::errorLine(query.lastError()));
-            return true;
-        })
-        .then(this, [done](sql::QueryResult<bool> result) {
-            if (result)
-                done(std::nullopt);
-            else
-                done(result.error().message.isEmpty() ? QStringLiteral("unreachable") : result.error().message);
-        });
+    const auto check = [](QSqlDatabase &db) -> Expected<bool, QString> {
+        QSqlQuery query(db);
+        if (!query.exec(QStringLiteral("SELECT 1")) || !query.next())
+            return unexpected(sql::errorLine(query.lastError()));
+        return true;
+    };
+    whenReady(m_parts.queries->submit(check), this, [done](sql::QueryResult<bool> result) {
+        if (result)
+            done(std::nullopt);
+        else
+            done(result.error().message.isEmpty() ? QStringLiteral("unreachable") : result.error().message);
+    });
 }
 
 sql::QueryPool::Stats VenueService::poolStats() const
