@@ -82,7 +82,6 @@ void writeOrder(JsonWriter &json, const sql::OrderRecord &order, const MarketSta
     json.field("type", orderTypeName(order.type));
     json.field("time_in_force", timeInForceName(order.timeInForce));
     json.field("post_only", order.postOnly);
-    json.field("stp", stpName(order.stp));
     writeOptionalDecimal(json, "price", order.price, precision.price);
     json.key("quantity").decimal(order.quantity, precision.quantity);
     json.key("filled_quantity").decimal(order.filledQuantity, precision.quantity);
@@ -167,7 +166,7 @@ void writeAuditEntry(JsonWriter &json, const sql::AuditRecord &entry)
         json.string(entry.target);
     json.key("details");
     if (entry.details.isEmpty())
-        json.null();
+        json.beginObject().endObject();
     else
         json.raw(entry.details.toUtf8()); // written by the service as one JSON object
     json.key("request_id");

@@ -316,6 +316,8 @@ void HttpApi::dispatch(const ExchangePtr &exchange)
     } else {
         exchange->caller.requestId = exchange->requestId;
     }
+    if (exchange->socket)
+        exchange->caller.peer = exchange->socket->peerAddress().toString();
     if (match->access != Access::Public && !exchange->caller.authenticated()) {
         fail(exchange, ErrorCode::Unauthorized,
              QStringLiteral("authentication required: send Authorization: Bearer <access token>"));
@@ -510,14 +512,23 @@ void HttpApi::finished(const ExchangePtr &exchange, int status)
 {
     const qint64 ns = exchange->timer.nsecsElapsed();
     const QByteArray statusText = QByteArray::number(status);
-    m_metrics
-        .counter("http_requests_total", "HTTP requests by method, route pattern and status",
-                 {{"method", exchange->head.method}, {"route", exchange->routePattern}, {"status", statusText}})
-        .add();
-    m_metrics
-        .histogram("http_request_duration_seconds", "HTTP request duration by route pattern",
-                   {{"route", exchange->routePattern}})
-        .observeNanoseconds(ns);
+    // The series are looked up once per (method, route, status) and kept: the registry's lookup takes its
+    // mutex and builds label sets, which is too much for every request.
+    const QByteArray key = exchange->head.method + ' ' + exchange->routePattern + ' ' + statusText;
+    Counter *&requests = m_requestCounters[key];
+    if (!requests) {
+        requests = &m_metrics.counter("http_requests_total", "HTTP requests by method, route pattern and status",
+                                      {{"method", exchange->head.method},
+                                       {"route", exchange->routePattern},
+                                       {"status", statusText}});
+    }
+    requests->add();
+    Histogram *&durations = m_durationHistograms[exchange->routePattern];
+    if (!durations) {
+        durations = &m_metrics.histogram("http_request_duration_seconds", "HTTP request duration by route pattern",
+                                         {{"route", exchange->routePattern}});
+    }
+    durations->observeNanoseconds(ns);
     if (lcAccess().isInfoEnabled()) {
         qCInfo(lcAccess).noquote().nospace()
             << "request method=" << exchange->head.method << " route=" << exchange->routePattern << " status=" << status

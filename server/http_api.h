@@ -18,6 +18,7 @@
 
 #include <QAbstractHttpServer>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QPointer>
 
 #include <memory>
@@ -182,8 +183,10 @@ private:
     RateLimiter m_rateLimiter;
     QElapsedTimer m_clock;
     bool m_shuttingDown = false;
-    Counter *m_requestsTotal = nullptr; // all requests, for requests per second
-    QByteArray m_openApi;               // the document, read once from resources
+    Counter *m_requestsTotal = nullptr;                  // all requests, for requests per second
+    QHash<QByteArray, Counter *> m_requestCounters;      // "GET /api/v1/orders 201" → its series
+    QHash<QByteArray, Histogram *> m_durationHistograms; // route pattern → its series
+    QByteArray m_openApi;                                // the document, read once from resources
     QByteArray m_docs;
 
     // Requests per second for /admin/system/stats: a sliding count over the last few seconds.

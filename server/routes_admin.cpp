@@ -226,8 +226,11 @@ void HttpApi::getStats(const ExchangePtr &exchange)
     json.field("connections", pool.connections);
     json.field("queued", std::uint64_t(pool.queued));
     json.endObject();
+    const auto [p50, p99] = m_service.commitLatencyMs();
+    json.key("commit_p50_ms").raw(QByteArray::number(p50, 'f', 3));
+    json.key("commit_p99_ms").raw(QByteArray::number(p99, 'f', 3));
     json.endObject();
-    json.field("requests_per_second", std::int64_t(m_requestsPerSecond + 0.5));
+    json.key("requests_per_second").raw(QByteArray::number(m_requestsPerSecond, 'f', 1));
     json.endObject();
     sendJson(exchange, 200, json.take());
 }

@@ -328,7 +328,7 @@ void VenueService::createUser(const Caller &caller, QString username, QString pa
                                                            m_users.put(created);
                                                            record(actor,
                                                                   byAdmin ? QStringLiteral("user_created")
-                                                                          : QStringLiteral("registered"),
+                                                                          : QStringLiteral("register"),
                                                                   QStringLiteral("user:%1").arg(created.id),
                                                                   details([&](JsonWriter &json) {
                                                                       json.field("username", created.username);
@@ -351,14 +351,16 @@ void VenueService::login(const Caller &caller, QString username, QString passwor
                                               QStringLiteral(
                                                   "too many failed logins for this account; try again later"));
         error.retryAfterSeconds = *wait;
-        record(username, QStringLiteral("login_throttled"), QStringLiteral("user:%1").arg(username), QByteArray(),
-               requestId);
+        const QString ip = caller.peer;
+        record(username, QStringLiteral("login_throttled"), QString(),
+               details([&](JsonWriter &json) { json.field("ip", ip); }), requestId);
         done(unexpected(error));
         return;
     }
     read<std::optional<sql::UserCredentials>>(
         [username](QSqlDatabase &db) { return sql::findUserByName(db, username); },
-        [this, username, password, done, limit, requestId](ServiceResult<std::optional<sql::UserCredentials>> found) {
+        [this, username, password, done, limit, requestId,
+         ip = caller.peer](ServiceResult<std::optional<sql::UserCredentials>> found) {
             if (!found) {
                 done(unexpected(found.error()));
                 return;
@@ -367,7 +369,7 @@ void VenueService::login(const Caller &caller, QString username, QString passwor
             const std::optional<sql::UserCredentials> user = *found;
             const QString phc = user ? user->passwordHash : QString();
             whenReady(m_parts.hasher->verify(phc, password), this,
-                      [this, user, username, done, limit, requestId](PasswordCheck check) {
+                      [this, user, username, done, limit, requestId, ip](PasswordCheck check) {
                           if (check == PasswordCheck::Busy) {
                               done(unexpected(unavailable(QStringLiteral("the server is busy; try again shortly"))));
                               return;
@@ -379,6 +381,7 @@ void VenueService::login(const Caller &caller, QString username, QString passwor
                                      details([&](JsonWriter &json) {
                                          json.field("reason",
                                                     check != PasswordCheck::Match ? "bad credentials" : "disabled");
+                                         json.field("ip", ip);
                                      }),
                                      requestId);
                               done(unexpected(invalidCredentials()));
@@ -387,7 +390,7 @@ void VenueService::login(const Caller &caller, QString username, QString passwor
                           m_throttle.recordSuccess(username);
                           const DirectoryEntry entry = UserDirectory::entryFor(user->user);
                           record(entry.username, QStringLiteral("login"), QStringLiteral("user:%1").arg(entry.id),
-                                 QByteArray(), requestId);
+                                 details([&](JsonWriter &json) { json.field("ip", ip); }), requestId);
                           issueTokens(entry, newTokenId(), done, false, QByteArray());
                       });
         });
@@ -929,8 +932,8 @@ void VenueService::addInstrument(const Caller &caller, AddInstrument instrument,
         for (const Event &event : reply->events) {
             if (const auto *added = std::get_if<InstrumentAdded>(&event.body)) {
                 const InstrumentView &view = added->instrument;
-                record(actor, QStringLiteral("instrument_added"), text(view.symbol.view()),
-                       details([&](JsonWriter &json) {
+                record(actor, QStringLiteral("instrument_created"),
+                       QStringLiteral("instrument:") + text(view.symbol.view()), details([&](JsonWriter &json) {
                            json.field("base", view.base.view());
                            json.field("quote", view.quote.view());
                            json.field("tick_size", view.tickSize);
@@ -963,24 +966,23 @@ void VenueService::setInstrumentStatus(const Caller &caller, QString symbol, Ins
     const QByteArray requestId = caller.requestId;
     const QString actor = caller.username;
     SetInstrumentStatus command{instrument->symbol, status, false};
-    submit(Command{now(), command},
-           [this, done, requestId, actor, instrument, status](ServiceResult<EngineReply> reply) {
-               if (!reply) {
-                   done(unexpected(reply.error()));
-                   return;
-               }
-               if (!reply->result.ok()) {
-                   done(unexpected(rejection(reply->result, instrument)));
-                   return;
-               }
-               InstrumentView view = *instrument;
-               view.status = status;
-               record(actor,
-                      status == InstrumentStatus::Halted ? QStringLiteral("instrument_halted")
-                                                         : QStringLiteral("instrument_resumed"),
-                      text(view.symbol.view()), QByteArray(), requestId);
-               done(view);
-           });
+    submit(Command{now(), command}, [this, done, requestId, actor, instrument,
+                                     status](ServiceResult<EngineReply> reply) {
+        if (!reply) {
+            done(unexpected(reply.error()));
+            return;
+        }
+        if (!reply->result.ok()) {
+            done(unexpected(rejection(reply->result, instrument)));
+            return;
+        }
+        InstrumentView view = *instrument;
+        view.status = status;
+        record(actor, QStringLiteral("instrument_status_changed"),
+               QStringLiteral("instrument:") + text(view.symbol.view()),
+               details([&](JsonWriter &json) { json.field("status", instrumentStatusName(status)); }), requestId);
+        done(view);
+    });
 }
 
 void VenueService::killSwitch(const Caller &caller, std::optional<QString> symbol, Reply<KillSwitchResult> done)
@@ -1130,6 +1132,32 @@ void VenueService::databaseCheck(std::function<void(std::optional<QString>)> don
         else
             done(result.error().message.isEmpty() ? QStringLiteral("unreachable") : result.error().message);
     });
+}
+
+void VenueService::commitObserved(qint64 microseconds)
+{
+    const std::lock_guard lock(m_commitMutex);
+    if (m_commitMicroseconds.size() < kCommitWindow)
+        m_commitMicroseconds.push_back(microseconds);
+    else
+        m_commitMicroseconds[m_commitNext] = microseconds;
+    m_commitNext = (m_commitNext + 1) % kCommitWindow;
+}
+
+std::pair<double, double> VenueService::commitLatencyMs() const
+{
+    std::vector<qint64> sorted;
+    {
+        const std::lock_guard lock(m_commitMutex);
+        sorted = m_commitMicroseconds;
+    }
+    if (sorted.empty())
+        return {0.0, 0.0};
+    std::sort(sorted.begin(), sorted.end());
+    const auto at = [&](double p) {
+        return double(sorted[std::min(sorted.size() - 1, std::size_t(p * double(sorted.size())))]) / 1000.0;
+    };
+    return {at(0.5), at(0.99)};
 }
 
 sql::QueryPool::Stats VenueService::poolStats() const

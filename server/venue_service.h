@@ -39,6 +39,7 @@ struct Caller
     Role role = Role::Viewer;
     RateTier tier = RateTier::Anonymous;
     QByteArray requestId;
+    QString peer; // the client's address, for the audit log of logins
 
     bool authenticated() const { return user != 0; }
     bool isAdmin() const { return role == Role::Admin; }
@@ -196,6 +197,11 @@ public:
     sql::QueryPool::Stats poolStats() const;
     const QString &databaseDriver() const { return m_parts.databaseDriver; }
     qint64 uptimeSeconds() const { return m_started.elapsed() / 1000; }
+    // The journal's commit durations: recorded from the journal thread, read as the median and 99th
+    // percentile of the last kCommitWindow commits (milliseconds; 0 before the first).
+    static constexpr std::size_t kCommitWindow = 1024;
+    void commitObserved(qint64 microseconds);
+    std::pair<double, double> commitLatencyMs() const;
 
     static TimeNs now();
 
@@ -223,6 +229,10 @@ private:
     LoginThrottle m_throttle;
     QElapsedTimer m_started;
     QElapsedTimer m_monotonic;
+
+    mutable std::mutex m_commitMutex;
+    std::vector<qint64> m_commitMicroseconds; // guarded by m_commitMutex; a ring of kCommitWindow
+    std::size_t m_commitNext = 0;             // guarded by m_commitMutex
 
     mutable std::mutex m_settingsMutex;
     VenueSettings m_settings; // guarded by m_settingsMutex
