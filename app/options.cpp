@@ -3,10 +3,13 @@
 #include "config_file.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QHostAddress>
 #include <QSet>
+#include <QSslCertificate>
+#include <QSslKey>
 
 #include <array>
 #include <optional>
@@ -46,7 +49,12 @@ constexpr Setting kLogLevel{QLatin1StringView("--log-level"), QLatin1StringView(
                             QLatin1StringView("log_level")};
 constexpr Setting kSnapshotEvery{QLatin1StringView("--snapshot-every"), QLatin1StringView("BOURSE_SNAPSHOT_EVERY"),
                                  QLatin1StringView("snapshot_every"), true};
-constexpr std::array kValueSettings{kListen, kDataDir, kDatabaseUrl, kConfig, kLogFormat, kLogLevel, kSnapshotEvery};
+constexpr Setting kTlsCertificate{QLatin1StringView("--tls-cert"), QLatin1StringView("BOURSE_TLS_CERT"),
+                                  QLatin1StringView("tls_cert")};
+constexpr Setting kTlsKey{QLatin1StringView("--tls-key"), QLatin1StringView("BOURSE_TLS_KEY"),
+                          QLatin1StringView("tls_key")};
+constexpr std::array kValueSettings{kListen,   kDataDir,       kDatabaseUrl,    kConfig, kLogFormat,
+                                    kLogLevel, kSnapshotEvery, kTlsCertificate, kTlsKey};
 constexpr std::uint64_t kMaxSnapshotEvery = 1'000'000'000;
 
 const QLatin1StringView kHeadless("--headless");
@@ -328,7 +336,8 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
             const bool integer = setting->integer && entry.value.type == ConfigValue::Type::Integer;
             if (!integer && entry.value.type != ConfigValue::Type::String)
                 return unexpected(QStringLiteral("%1: expected %2, got %3")
-                                      .arg(source, setting->integer ? QStringLiteral("an integer") : QStringLiteral("a string"),
+                                      .arg(source,
+                                           setting->integer ? QStringLiteral("an integer") : QStringLiteral("a string"),
                                            entry.value.describeType()));
             fromConfig.insert(entry.key, Sourced{integer ? QString::number(entry.value.integer) : entry.value.string,
                                                  source, configDir});
@@ -400,6 +409,47 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
         return unexpected(snapshotEvery.error());
     options.snapshotEvery = snapshotEvery->value_or(options.snapshotEvery);
 
+    // TLS: a PEM certificate (chain) and its PEM private key, both or neither, read and checked now so that a
+    // bad file is a bad option (exit 2), not a server that cannot start.
+    const auto readPem = [](const Sourced &source) -> Expected<QString, QString> {
+        if (source.value.isEmpty())
+            return QString(); // "": none, as the shipped config file writes it
+        const QString path = absolutePath(source.value, source.baseDir);
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return withSource(source, Expected<QString, QString>(
+                                          unexpected(QStringLiteral("cannot read %1").arg(quoted(path)))));
+        return path;
+    };
+    const auto certificate = resolveSetting<QString>(sourcesOf(kTlsCertificate), readPem);
+    if (!certificate)
+        return unexpected(certificate.error());
+    const auto key = resolveSetting<QString>(sourcesOf(kTlsKey), readPem);
+    if (!key)
+        return unexpected(key.error());
+    const bool hasCertificate = certificate->has_value() && !(*certificate)->isEmpty();
+    const bool hasKey = key->has_value() && !(*key)->isEmpty();
+    if (hasCertificate != hasKey)
+        return unexpected(QStringLiteral("--tls-cert and --tls-key go together: give both or neither"));
+    if (hasCertificate) {
+        QFile certificateFile(**certificate);
+        QFile keyFile(**key);
+        if (!certificateFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
+            return unexpected(QStringLiteral("--tls-cert/--tls-key: cannot read the files"));
+        const QList<QSslCertificate> chain = QSslCertificate::fromData(certificateFile.readAll(), QSsl::Pem);
+        if (chain.isEmpty() || chain.first().isNull())
+            return unexpected(QStringLiteral("--tls-cert: %1 holds no PEM certificate").arg(quoted(**certificate)));
+        const QByteArray keyBytes = keyFile.readAll();
+        QSslKey privateKey(keyBytes, QSsl::Rsa, QSsl::Pem);
+        if (privateKey.isNull())
+            privateKey = QSslKey(keyBytes, QSsl::Ec, QSsl::Pem);
+        if (privateKey.isNull())
+            return unexpected(
+                QStringLiteral("--tls-key: %1 holds no unencrypted PEM RSA or EC private key").arg(quoted(**key)));
+        options.tlsCertificate = **certificate;
+        options.tlsKey = **key;
+    }
+
     const bool hasDisplay = !input.environment.value(QStringLiteral("DISPLAY")).isEmpty()
                             || !input.environment.value(QStringLiteral("WAYLAND_DISPLAY")).isEmpty();
     options.headlessRequested = commandLine->headless;
@@ -412,8 +462,8 @@ QString usageText(const QString &defaultDataDir)
     return QStringLiteral(
                "Usage: bourse [options]\n"
                "\n"
-               "A trading workstation with its own exchange: the matching engine, its SQL store and (in later\n"
-               "builds) the HTTP/WebSocket API and the desktop window, in one process.\n"
+               "A trading workstation with its own exchange: the matching engine, its SQL store, the HTTP API\n"
+               "and (in later builds) the WebSocket streams and the desktop window, in one process.\n"
                "\n"
                "Options:\n"
                "  --listen HOST:PORT    address of the HTTP API; HOST is an IPv4 address, [IPv6] or\n"
@@ -424,6 +474,9 @@ QString usageText(const QString &defaultDataDir)
                "                        (env BOURSE_DATABASE_URL, default sqlite:<data-dir>/bourse.db)\n"
                "  --config FILE         the config file (env BOURSE_CONFIG, default <data-dir>/bourse.toml,\n"
                "                        else <data-dir>/bourse.ini, if present)\n"
+               "  --tls-cert FILE       serve HTTPS with this PEM certificate (chain); needs --tls-key\n"
+               "                        (env BOURSE_TLS_CERT)\n"
+               "  --tls-key FILE        the certificate's PEM private key (env BOURSE_TLS_KEY)\n"
                "  --headless            no desktop window (the default when there is no display)\n"
                "  --log-format FORMAT   text or json (env BOURSE_LOG_FORMAT, default text)\n"
                "  --log-level LEVEL     debug, info, warning or error (env BOURSE_LOG_LEVEL, default info)\n"

@@ -40,6 +40,8 @@ struct Options
     LogFormat logFormat = LogFormat::Text;
     LogLevel logLevel = LogLevel::Info;
     std::uint64_t snapshotEvery = 100'000; // commands between journal snapshots
+    QString tlsCertificate; // absolute path of a PEM certificate (chain); empty: plain HTTP
+    QString tlsKey;         // absolute path of its PEM private key
 };
 
 // The world the parser reads, passed in so that tests can make their own.

@@ -7,6 +7,8 @@
 #include <QFuture>
 #include <QHostAddress>
 #include <QProcessEnvironment>
+#include <QSslCertificate>
+#include <QSslKey>
 
 #include <cerrno>
 #include <chrono>
@@ -122,6 +124,24 @@ bool VenueProcess::prepareServer()
     config.adminUsername = variable("BOURSE_ADMIN_USERNAME");
     config.adminPassword = variable("BOURSE_ADMIN_PASSWORD");
     config.version = bourseVersion();
+    if (!m_options.tlsCertificate.isEmpty()) {
+        QFile certificate(m_options.tlsCertificate);
+        QFile key(m_options.tlsKey);
+        if (!certificate.open(QIODevice::ReadOnly) || !key.open(QIODevice::ReadOnly)) {
+            logError(lcApp(), "cannot read the TLS certificate or key");
+            return false;
+        }
+        const QByteArray keyBytes = key.readAll();
+        QSslKey privateKey(keyBytes, QSsl::Rsa, QSsl::Pem);
+        if (privateKey.isNull())
+            privateKey = QSslKey(keyBytes, QSsl::Ec, QSsl::Pem);
+        const QList<QSslCertificate> chain = QSslCertificate::fromData(certificate.readAll(), QSsl::Pem);
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setLocalCertificateChain(chain);
+        tls.setPrivateKey(privateKey);
+        tls.setProtocol(QSsl::TlsV1_2OrLater);
+        config.tls = tls;
+    }
     m_server = std::make_unique<server::VenueServer>(config, m_engine, &m_journal);
     if (const std::optional<QString> error = m_server->prepare(std::move(m_recoveredMarket))) {
         logError(lcApp(), "the API cannot start", {{"reason", *error}});

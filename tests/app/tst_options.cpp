@@ -608,6 +608,19 @@ void tst_Options::errors_data()
     QTest::newRow("an error in an INI config")
         << none << none << QStringList{"default/bourse.ini=[General]\nlisten = 127.0.0.1:1"}
         << "$TMP/default/bourse.ini:1: [General]: unknown table";
+    // TLS: both files or neither, each readable and holding what it should.
+    QTest::newRow("TLS certificate without its key")
+        << QStringList{"--tls-cert", "$TMP/c.pem"} << none << QStringList{"c.pem=x"}
+        << "--tls-cert and --tls-key go together: give both or neither";
+    QTest::newRow("TLS key without its certificate")
+        << none << QStringList{"BOURSE_TLS_KEY=$TMP/k.pem"} << QStringList{"k.pem=x"}
+        << "--tls-cert and --tls-key go together: give both or neither";
+    QTest::newRow("TLS certificate that cannot be read")
+        << QStringList{"--tls-cert", "$TMP/missing.pem", "--tls-key", "$TMP/k.pem"} << none << QStringList{"k.pem=x"}
+        << "--tls-cert: cannot read \"$TMP/missing.pem\"";
+    QTest::newRow("TLS certificate that is not PEM")
+        << QStringList{"--tls-cert", "$TMP/c.pem", "--tls-key", "$TMP/k.pem"} << none
+        << QStringList{"c.pem=not a certificate", "k.pem=not a key"} << "--tls-cert: \"$TMP/c.pem\" holds no PEM certificate";
     QTest::newRow("an unknown key in an INI config")
         << none << none << QStringList{"default/bourse.ini=listen = 127.0.0.1:1\nport = 8080"}
         << "$TMP/default/bourse.ini:2: port: unknown key";
@@ -655,7 +668,8 @@ void tst_Options::shippedConfigShowsTheDefaults()
             keys.append(match.captured(1));
         uncommented += (match.hasMatch() ? line.mid(2) : line) + '\n';
     }
-    QCOMPARE(keys, (QStringList{"listen", "data_dir", "database_url", "log_format", "log_level", "snapshot_every"}));
+    QCOMPARE(keys, (QStringList{"listen", "data_dir", "database_url", "log_format", "log_level", "snapshot_every",
+                                "tls_cert", "tls_key"}));
     QFile copy(m_dir->filePath(QStringLiteral("all.toml")));
     QVERIFY(copy.open(QIODevice::WriteOnly));
     copy.write(uncommented);
