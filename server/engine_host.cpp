@@ -45,16 +45,25 @@ void EngineHost::stop()
         left.swap(m_queue);
     }
     for (Pending &pending : left) {
-        refuse(pending.promise, EngineReply::Status::EngineStopped);
+        refuse(pending, EngineReply::Status::EngineStopped);
     }
 }
 
-void EngineHost::refuse(QPromise<EngineReply> &promise, EngineReply::Status status)
+void EngineHost::complete(Pending &pending, EngineReply &&reply)
+{
+    if (pending.done) {
+        pending.done(std::move(reply));
+        return;
+    }
+    pending.promise.addResult(std::move(reply));
+    pending.promise.finish();
+}
+
+void EngineHost::refuse(Pending &pending, EngineReply::Status status)
 {
     EngineReply reply;
     reply.status = status;
-    promise.addResult(std::move(reply));
-    promise.finish();
+    complete(pending, std::move(reply));
 }
 
 bool EngineHost::isRunning() const
@@ -71,23 +80,29 @@ std::unique_ptr<Sequencer> EngineHost::takeEngine()
 
 QFuture<EngineReply> EngineHost::submit(const Command &command)
 {
-    QPromise<EngineReply> promise;
-    promise.start();
-    QFuture<EngineReply> future = promise.future();
-    bool queued = false;
+    Pending pending{command, QPromise<EngineReply>(), nullptr};
+    pending.promise.start();
+    QFuture<EngineReply> future = pending.promise.future();
+    enqueue(std::move(pending));
+    return future;
+}
+
+void EngineHost::submit(const Command &command, Done done)
+{
+    enqueue(Pending{command, QPromise<EngineReply>(), std::move(done)});
+}
+
+void EngineHost::enqueue(Pending pending)
+{
     {
         const std::lock_guard lock(m_mutex);
         if (!m_stopped) {
-            m_queue.push_back(Pending{command, std::move(promise)});
-            queued = true;
+            m_queue.push_back(std::move(pending));
+            m_wake.notify_one();
+            return;
         }
     }
-    if (!queued) {
-        refuse(promise, EngineReply::Status::EngineStopped);
-        return future;
-    }
-    m_wake.notify_one();
-    return future;
+    refuse(pending, EngineReply::Status::EngineStopped);
 }
 
 void EngineHost::run()
@@ -110,7 +125,7 @@ void EngineHost::run()
         }
         if (m_setup.journal && !m_setup.journal->isAvailable()) {
             for (Pending &pending : taken)
-                refuse(pending.promise, EngineReply::Status::Unavailable);
+                refuse(pending, EngineReply::Status::Unavailable);
             taken.clear();
             continue;
         }
@@ -127,12 +142,16 @@ void EngineHost::run()
             reply.status = EngineReply::Status::Applied;
             reply.result = sequencer->apply(command, journal.events);
             reply.events.assign(journal.events.begin() + static_cast<std::ptrdiff_t>(first), journal.events.end());
-            journal.commands.push_back(sql::JournalCommand{++commandSeq, command, reply.result.firstSeq, reply.result.lastSeq});
+            journal.commands.push_back(
+                sql::JournalCommand{++commandSeq, command, reply.result.firstSeq, reply.result.lastSeq});
         }
         sinceSnapshot += batch->size();
         if (m_setup.journal && sinceSnapshot >= m_setup.snapshotEvery) {
-            sql::JournalSnapshot snapshot{commandSeq, sequencer->lastSeq(), sequencer->lastTime(),
-                                          sequencer->stateHash(), {}};
+            sql::JournalSnapshot snapshot{commandSeq,
+                                          sequencer->lastSeq(),
+                                          sequencer->lastTime(),
+                                          sequencer->stateHash(),
+                                          {}};
             sequencer->saveSnapshot(snapshot.bytes);
             journal.snapshot = std::move(snapshot);
             sinceSnapshot = 0;
@@ -158,8 +177,7 @@ void EngineHost::release(std::vector<Pending> &batch, std::vector<EngineReply> &
             replies[i].status = EngineReply::Status::NotDurable;
             replies[i].events.clear();
         }
-        batch[i].promise.addResult(std::move(replies[i]));
-        batch[i].promise.finish();
+        complete(batch[i], std::move(replies[i]));
     }
     if (durable)
         emit batchApplied(EngineBatch{std::make_shared<const std::vector<Event>>(std::move(events)), lastSeq});

@@ -21,6 +21,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -54,8 +55,8 @@ class EngineHost final : public QObject
 public:
     struct Setup
     {
-        std::unique_ptr<Sequencer> engine; // null: an empty engine
-        Seq lastCommandSeq = 0;            // the journal's last command: numbering goes on from here
+        std::unique_ptr<Sequencer> engine;     // null: an empty engine
+        Seq lastCommandSeq = 0;                // the journal's last command: numbering goes on from here
         sql::JournalWriter *journal = nullptr; // null: no durability (unit tests); must outlive stop()
         std::uint64_t snapshotEvery = 100'000; // commands between snapshots written to the journal
     };
@@ -78,6 +79,11 @@ public:
 
     // Queues one command. Commands apply in the order they were submitted, one at a time.
     QFuture<EngineReply> submit(const Command &command);
+    // The same, with the reply handed to `done` instead of a future: on the journal thread after COMMIT (on
+    // the calling thread at once when refused). `done` must be quick — post the reply onward — since the
+    // whole batch's replies are released one after another. Cheaper than a future per command.
+    using Done = std::function<void(EngineReply &&)>;
+    void submit(const Command &command, Done done);
 
 signals:
     // Emitted on the engine thread once a batch has been applied and its futures completed; receivers on
@@ -88,11 +94,15 @@ private:
     struct Pending
     {
         Command command;
-        QPromise<EngineReply> promise;
+        QPromise<EngineReply> promise; // unused when done is set
+        Done done;
     };
 
-    // Completes a command's future without applying it.
-    static void refuse(QPromise<EngineReply> &promise, EngineReply::Status status);
+    // Hands a command its reply, through its callback or its future.
+    static void complete(Pending &pending, EngineReply &&reply);
+    // Completes a command without applying it.
+    static void refuse(Pending &pending, EngineReply::Status status);
+    void enqueue(Pending pending);
     void run(); // the engine thread's whole life
     // Completes the batch's futures and announces its events; on the journal thread after COMMIT.
     void release(std::vector<Pending> &batch, std::vector<EngineReply> &replies, bool durable,

@@ -5,6 +5,7 @@
 #include "server_log.h"
 
 #include <QFutureWatcher>
+#include <QPointer>
 #include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -33,6 +34,23 @@ void whenReady(QFuture<T> future, QObject *context, Handle &&handle)
 ServiceError unavailable(const QString &message)
 {
     return ServiceError::of(ErrorCode::ServiceUnavailable, message);
+}
+
+void deliverReply(const std::function<void(ServiceResult<EngineReply>)> &done, EngineReply &&reply)
+{
+    switch (reply.status) {
+    case EngineReply::Status::Applied: done(std::move(reply)); return;
+    case EngineReply::Status::EngineStopped:
+        done(unexpected(unavailable(QStringLiteral("the server is shutting down"))));
+        return;
+    case EngineReply::Status::NotDurable:
+        done(unexpected(
+            unavailable(QStringLiteral("the journal could not make the command durable; it may not have happened"))));
+        return;
+    case EngineReply::Status::Unavailable:
+        done(unexpected(unavailable(QStringLiteral("the database is unavailable; nothing was accepted"))));
+        return;
+    }
 }
 
 ServiceError queryFailure(const sql::QueryError &error)
@@ -198,20 +216,14 @@ void VenueService::read(Job &&job, Reply<T> done)
 
 void VenueService::submit(Command command, std::function<void(ServiceResult<EngineReply>)> done)
 {
-    whenReady(m_parts.engine->submit(command), this, [done](EngineReply reply) {
-        switch (reply.status) {
-        case EngineReply::Status::Applied: done(std::move(reply)); return;
-        case EngineReply::Status::EngineStopped:
-            done(unexpected(unavailable(QStringLiteral("the server is shutting down"))));
+    // The reply comes on the journal thread: one queued call brings it to this thread.
+    QPointer<VenueService> self(this);
+    m_parts.engine->submit(command, [self, done](EngineReply &&reply) {
+        if (!self)
             return;
-        case EngineReply::Status::NotDurable:
-            done(unexpected(unavailable(
-                QStringLiteral("the journal could not make the command durable; it may not have happened"))));
-            return;
-        case EngineReply::Status::Unavailable:
-            done(unexpected(unavailable(QStringLiteral("the database is unavailable; nothing was accepted"))));
-            return;
-        }
+        QMetaObject::invokeMethod(
+            self, [done, reply = std::move(reply)]() mutable { deliverReply(done, std::move(reply)); },
+            Qt::QueuedConnection);
     });
 }
 
@@ -628,6 +640,14 @@ void VenueService::amendOrder(const Caller &caller, OrderId id, std::optional<De
         if (!reply->result.ok()) {
             if (reply->result.reason == RejectReason::UnknownOrder) {
                 done(unexpected(ServiceError::of(ErrorCode::NotFound, QStringLiteral("order not found"))));
+                return;
+            }
+            if (reply->result.reason == RejectReason::OrderNotOpen) {
+                // Closed: but is it the caller's? Another user's closed order is a 404, as in cancelOrder().
+                const ServiceError notOpen = rejection(reply->result, instrument);
+                order(who, id, [done, notOpen](ServiceResult<sql::OrderRecord> found) {
+                    done(unexpected(found ? notOpen : found.error()));
+                });
                 return;
             }
             done(unexpected(rejection(reply->result, instrument)));

@@ -5,7 +5,7 @@
 //   - POST /api/v1/orders at a fixed offered rate (open loop): each request's latency counts from when it
 //     was due to be sent, not from when a free connection sent it, so a stall is not hidden (no
 //     coordinated omission).
-// The load generator is one thread with non-blocking sockets and poll(). Orders rest at two prices that
+// The load generator is one thread with blocking sends and epoll. Orders rest at two prices that
 // never cross (buys at 100, sells at 200), so every order is accepted, journalled and acknowledged.
 // Environment: BENCH_SECONDS (default 5) per closed-loop phase, BENCH_RATE (default 10000) orders/s
 // offered in the open-loop phase, BENCH_CONNECTIONS (default 64).
@@ -23,7 +23,7 @@
 #include <deque>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -67,16 +67,18 @@ int connectTo(quint16 port)
 }
 
 // One whole response at the front of `in`: its status, and how many bytes it takes; 0 bytes while incomplete.
-std::pair<int, qsizetype> takeResponse(const QByteArray &in)
+std::pair<int, qsizetype> takeResponse(QByteArrayView in)
 {
     const qsizetype end = in.indexOf("\r\n\r\n");
     if (end < 0)
         return {0, 0};
-    const int status = in.mid(9, 3).toInt();
+    const int status = in.sliced(9, 3).toInt();
     qsizetype length = 0;
-    const qsizetype header = in.indexOf("Content-Length: ");
-    if (header >= 0 && header < end)
-        length = in.mid(header + 16, in.indexOf("\r\n", header) - header - 16).toLongLong();
+    const qsizetype header = in.indexOf(QByteArrayView("Content-Length: "));
+    if (header >= 0 && header < end) {
+        const qsizetype valueEnd = in.indexOf(QByteArrayView("\r\n"), header);
+        length = in.sliced(header + 16, valueEnd - header - 16).toLongLong();
+    }
     const qsizetype total = end + 4 + length;
     if (in.size() < total)
         return {0, 0};
@@ -95,14 +97,22 @@ class Load
 {
 public:
     Load(quint16 port, int connections)
+        : m_epoll(::epoll_create1(EPOLL_CLOEXEC))
     {
-        for (int i = 0; i < connections; ++i)
+        m_connections.reserve(std::size_t(connections));
+        for (int i = 0; i < connections; ++i) {
             m_connections.push_back(Connection{connectTo(port), {}, false, {}});
+            epoll_event event{};
+            event.events = EPOLLIN;
+            event.data.u32 = std::uint32_t(i);
+            ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_connections.back().fd, &event);
+        }
     }
     ~Load()
     {
         for (const Connection &connection : m_connections)
             ::close(connection.fd);
+        ::close(m_epoll);
     }
     bool ok() const
     {
@@ -114,7 +124,8 @@ public:
     {
         Phase phase;
         const Clock::time_point start = Clock::now();
-        const Clock::time_point stop = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+        const Clock::time_point stop
+            = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
         for (Connection &connection : m_connections)
             send(connection, next(), Clock::now());
         while (Clock::now() < stop) {
@@ -140,7 +151,8 @@ public:
         std::deque<Clock::time_point> waiting; // due but not sent: no idle connection yet
         while (issued < total || !waiting.empty() || busyCount() > 0) {
             const Clock::time_point now = Clock::now();
-            while (issued < total && start + std::chrono::nanoseconds(std::int64_t(double(issued) * 1e9 / rate)) <= now) {
+            while (issued < total
+                   && start + std::chrono::nanoseconds(std::int64_t(double(issued) * 1e9 / rate)) <= now) {
                 waiting.push_back(start + std::chrono::nanoseconds(std::int64_t(double(issued) * 1e9 / rate)));
                 ++issued;
             }
@@ -161,7 +173,8 @@ public:
 private:
     int busyCount() const
     {
-        return int(std::count_if(m_connections.begin(), m_connections.end(), [](const Connection &c) { return c.busy; }));
+        return int(
+            std::count_if(m_connections.begin(), m_connections.end(), [](const Connection &c) { return c.busy; }));
     }
 
     static void send(Connection &connection, const QByteArray &request, Clock::time_point due)
@@ -170,7 +183,8 @@ private:
         connection.due = due;
         qsizetype sent = 0;
         while (sent < request.size()) {
-            const ssize_t n = ::send(connection.fd, request.constData() + sent, std::size_t(request.size() - sent), MSG_NOSIGNAL);
+            const ssize_t n = ::send(connection.fd, request.constData() + sent, std::size_t(request.size() - sent),
+                                     MSG_NOSIGNAL);
             if (n <= 0)
                 return;
             sent += n;
@@ -183,35 +197,32 @@ private:
             ++phase.completed;
         else
             ++phase.failed;
-        phase.latenciesNs.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - connection.due).count());
+        phase.latenciesNs.push_back(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - connection.due).count());
     }
 
     template<typename OnResponse>
     void poll(OnResponse &&onResponse, int timeoutMs = 10)
     {
-        std::vector<pollfd> fds;
-        fds.reserve(m_connections.size());
-        for (const Connection &connection : m_connections)
-            fds.push_back(pollfd{connection.fd, POLLIN, 0});
-        if (::poll(fds.data(), fds.size(), timeoutMs) <= 0)
-            return;
+        epoll_event events[128];
+        const int ready = ::epoll_wait(m_epoll, events, 128, timeoutMs);
         char buffer[65536];
-        for (std::size_t i = 0; i < fds.size(); ++i) {
-            if (!(fds[i].revents & POLLIN))
-                continue;
-            Connection &connection = m_connections[i];
+        for (int e = 0; e < ready; ++e) {
+            Connection &connection = m_connections[events[e].data.u32];
             const ssize_t n = ::recv(connection.fd, buffer, sizeof buffer, 0);
             if (n <= 0)
                 continue;
             connection.in.append(buffer, n);
+            qsizetype offset = 0;
             for (;;) {
-                const auto [status, size] = takeResponse(connection.in);
+                const auto [status, size] = takeResponse(QByteArrayView(connection.in).sliced(offset));
                 if (size == 0)
                     break;
-                connection.in.remove(0, size);
+                offset += size;
                 connection.busy = false;
                 onResponse(connection, status);
             }
+            connection.in.remove(0, offset);
         }
     }
 
@@ -222,6 +233,7 @@ private:
             poll([&](Connection &connection, int status) { count(phase, connection, status, expected); });
     }
 
+    int m_epoll;
     std::vector<Connection> m_connections;
 };
 
@@ -254,11 +266,14 @@ int main(int argc, char *argv[])
     }
     const quint16 port = (*venue)->port();
     const auto admin = adminClient(port);
-    const std::optional<qint64> user = admin ? admin->createUser(QStringLiteral("bench"), QStringLiteral("bench-password"), QStringLiteral("trader"))
+    const std::optional<qint64> user = admin ? admin->createUser(QStringLiteral("bench"),
+                                                                 QStringLiteral("bench-password"),
+                                                                 QStringLiteral("trader"))
                                              : std::nullopt;
     if (!user || !admin->deposit(*user, QStringLiteral("USD"), QStringLiteral("1000000000"))
         || !admin->deposit(*user, QStringLiteral("BTC"), QStringLiteral("1000000"))
-        || admin->request("PATCH", "/admin/users/" + QByteArray::number(*user), R"({"rate_limit_tier":"unlimited"})").status != 200) {
+        || admin->request("PATCH", "/admin/users/" + QByteArray::number(*user), R"({"rate_limit_tier":"unlimited"})").status
+               != 200) {
         std::fprintf(stderr, "bench_http: cannot set up the bench user\n");
         return 1;
     }
@@ -268,13 +283,14 @@ int main(int argc, char *argv[])
         return 1;
     }
     const QByteArray health = "GET /health HTTP/1.1\r\nHost: bench\r\n\r\n";
-    const QByteArray bodies[2] = {R"({"symbol":"BTC-USD","side":"buy","type":"limit","price":"100.00","quantity":"0.0001"})",
-                                  R"({"symbol":"BTC-USD","side":"sell","type":"limit","price":"200.00","quantity":"0.0001"})"};
+    const QByteArray bodies[2]
+        = {R"({"symbol":"BTC-USD","side":"buy","type":"limit","price":"100.00","quantity":"0.0001"})",
+           R"({"symbol":"BTC-USD","side":"sell","type":"limit","price":"200.00","quantity":"0.0001"})"};
     QByteArray orders[2];
     for (int i = 0; i < 2; ++i) {
         orders[i] = "POST /api/v1/orders HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer " + trader.token()
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(bodies[i].size()) + "\r\n\r\n"
-                    + bodies[i];
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(bodies[i].size())
+                    + "\r\n\r\n" + bodies[i];
     }
     std::uint64_t sequence = 0;
     const auto nextOrder = [&] { return orders[sequence++ % 2]; };
@@ -294,13 +310,18 @@ int main(int argc, char *argv[])
     std::printf("BENCH http_health_rps %.0f req/s\n", healthRps);
     std::printf("BENCH http_order_entry_rps %.0f orders/s\n", orderRps);
     std::printf("BENCH http_order_entry_vs_health_ratio %.3f x\n", orderRps / healthRps);
-    std::printf("BENCH http_order_entry_closed_p50_us %lld us\n", static_cast<long long>(percentile(orderPhase.latenciesNs, 0.50) / 1000));
-    std::printf("BENCH http_order_entry_closed_p99_us %lld us\n", static_cast<long long>(percentile(orderPhase.latenciesNs, 0.99) / 1000));
+    std::printf("BENCH http_order_entry_closed_p50_us %lld us\n",
+                static_cast<long long>(percentile(orderPhase.latenciesNs, 0.50) / 1000));
+    std::printf("BENCH http_order_entry_closed_p99_us %lld us\n",
+                static_cast<long long>(percentile(orderPhase.latenciesNs, 0.99) / 1000));
     std::printf("BENCH http_order_entry_offered_rate %d orders/s\n", rate);
     std::printf("BENCH http_order_entry_achieved_rate %.0f orders/s\n", double(openPhase.completed) / openPhase.seconds);
-    std::printf("BENCH http_order_entry_p50_us %lld us\n", static_cast<long long>(percentile(openPhase.latenciesNs, 0.50) / 1000));
-    std::printf("BENCH http_order_entry_p99_us %lld us\n", static_cast<long long>(percentile(openPhase.latenciesNs, 0.99) / 1000));
-    std::printf("BENCH http_order_entry_max_us %lld us\n", static_cast<long long>(percentile(openPhase.latenciesNs, 1.0) / 1000));
+    std::printf("BENCH http_order_entry_p50_us %lld us\n",
+                static_cast<long long>(percentile(openPhase.latenciesNs, 0.50) / 1000));
+    std::printf("BENCH http_order_entry_p99_us %lld us\n",
+                static_cast<long long>(percentile(openPhase.latenciesNs, 0.99) / 1000));
+    std::printf("BENCH http_order_entry_max_us %lld us\n",
+                static_cast<long long>(percentile(openPhase.latenciesNs, 1.0) / 1000));
     std::printf("BENCH http_failed_requests %llu requests\n",
                 static_cast<unsigned long long>(healthPhase.failed + orderPhase.failed + openPhase.failed));
     return healthPhase.failed + orderPhase.failed + openPhase.failed == 0 ? 0 : 1;
