@@ -5,6 +5,7 @@
 
 #include <QFile>
 #include <QHttpServerRequest>
+#include <QLoggingCategory>
 
 namespace bourse::server {
 
@@ -170,10 +171,29 @@ QStringList HttpApi::routeList() const
     return list;
 }
 
+namespace {
+
+QLoggingCategory::CategoryFilter g_previousFilter = nullptr;
+
+void muteHttpServerWarnings(QLoggingCategory *category)
+{
+    if (qstrcmp(category->categoryName(), "qt.httpserver") == 0)
+        category->setEnabled(QtWarningMsg, false);
+    else if (g_previousFilter)
+        g_previousFilter(category);
+}
+
+} // namespace
+
 void HttpApi::serve(HttpEdge *edge)
 {
     m_edge = edge;
+    // QHttpServer 6.4's bind() warns that a QTcpServer "is not listening" when, like the edge, it hands on the
+    // connections of a listener of its own. True but harmless here, so muted for that one call: the filter
+    // is put back at once (installing a filter re-applies it to every category).
+    g_previousFilter = QLoggingCategory::installFilter(muteHttpServerWarnings);
     bind(edge);
+    QLoggingCategory::installFilter(g_previousFilter);
 }
 
 void HttpApi::missingHandler(const QHttpServerRequest &, QTcpSocket *)
