@@ -42,7 +42,8 @@ AddInstrument instrument(const char *symbol, const char *base, const char *quote
 
 } // namespace
 
-Expected<std::unique_ptr<TestVenue>, QString> TestVenue::start(const Options &options)
+Expected<std::unique_ptr<TestVenue>, QString> TestVenue::start(const Options &options,
+                                                               std::optional<QSslConfiguration> tls)
 {
     std::unique_ptr<TestVenue> venue(new TestVenue);
     venue->m_parts = std::make_unique<Parts>();
@@ -83,6 +84,7 @@ Expected<std::unique_ptr<TestVenue>, QString> TestVenue::start(const Options &op
         config.hashing.parameters = {256, 1, 1}; // tests hash weakly to stay fast
         config.hashing.allowWeakParametersForTests = true;
         config.version = QStringLiteral("0.1.0-test");
+        config.tls = tls;
         parts.server = std::make_unique<server::VenueServer>(config, *parts.engine, parts.journal.get());
         if (std::optional<QString> failed = parts.server->prepare(std::move(market))) {
             error = *failed;

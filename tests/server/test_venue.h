@@ -11,6 +11,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSslConfiguration>
 #include <QString>
 
 #include <memory>
@@ -34,8 +35,9 @@ public:
         QString dataDir;
     };
 
-    // Starts the venue; the error says what failed.
-    static Expected<std::unique_ptr<TestVenue>, QString> start(const Options &options);
+    // Starts the venue, over HTTPS when `tls` is given; the error says what failed.
+    static Expected<std::unique_ptr<TestVenue>, QString> start(const Options &options,
+                                                               std::optional<QSslConfiguration> tls = std::nullopt);
     ~TestVenue(); // stops it: the server drains, then engine and journal stop
 
     quint16 port() const { return m_port; }

@@ -3,7 +3,12 @@
 #include "test_databases.h"
 #include "test_venue.h"
 
+#include <QFile>
 #include <QJsonArray>
+#include <QProcess>
+#include <QSslCertificate>
+#include <QSslKey>
+#include <QSslSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -20,6 +25,7 @@ private slots:
 
     void orderLifecycle_data() { TestDatabases::addDriverRows(); }
     void orderLifecycle();
+    void servesHttpsWithTheGivenCertificate();
 
 private:
     std::unique_ptr<TestVenue> startVenue(sql::DatabaseUrl::Driver driver);
@@ -140,6 +146,51 @@ void tst_Api::orderLifecycle()
     const ApiResponse trades = a.get("/api/v1/trades/BTC-USD");
     QCOMPARE(trades.status, 200);
     QCOMPARE(trades.object().value("data").toArray().size(), 1);
+}
+
+void tst_Api::servesHttpsWithTheGivenCertificate()
+{
+    // A self-signed certificate made for the test by the openssl command (installed with ca-certificates).
+    const QString certificatePath = m_dir.filePath(QStringLiteral("tls.crt"));
+    const QString keyPath = m_dir.filePath(QStringLiteral("tls.key"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("1"),
+                   QStringLiteral("-subj"), QStringLiteral("/CN=localhost"), QStringLiteral("-keyout"), keyPath,
+                   QStringLiteral("-out"), certificatePath});
+    QVERIFY2(openssl.waitForFinished(60'000) && openssl.exitCode() == 0, openssl.readAllStandardError().constData());
+    QFile certificateFile(certificatePath);
+    QFile keyFile(keyPath);
+    QVERIFY(certificateFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certificateFile.readAll(), QSsl::Pem);
+    QCOMPARE(chain.size(), 1);
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificateChain(chain);
+    tls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa, QSsl::Pem));
+
+    const auto url = m_databases->fresh(sql::DatabaseUrl::Driver::Sqlite);
+    QVERIFY(url);
+    const QString dataDir = m_dir.filePath(QStringLiteral("tls"));
+    QDir().mkpath(dataDir);
+    auto venue = TestVenue::start({*url, dataDir}, tls);
+    QVERIFY2(venue.hasValue(), qPrintable(venue.hasValue() ? QString() : venue.error()));
+
+    QSslSocket client;
+    client.setPeerVerifyMode(QSslSocket::VerifyNone);
+    client.connectToHostEncrypted(QStringLiteral("127.0.0.1"), (*venue)->port());
+    QVERIFY2(client.waitForEncrypted(10'000), qPrintable(client.errorString()));
+    QCOMPARE(client.peerCertificate(), chain.first());
+    client.write("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    QByteArray response;
+    while (client.waitForReadyRead(10'000))
+        response += client.readAll();
+    QVERIFY2(response.startsWith("HTTP/1.1 200 OK\r\n"), response.constData());
+
+    // Plain HTTP on the TLS port gets no answer but a closed connection.
+    RawClient plain((*venue)->port());
+    plain.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    QVERIFY(!plain.read(5'000));
 }
 
 QTEST_GUILESS_MAIN(tst_Api)
