@@ -172,6 +172,10 @@ void EngineHost::run()
 void EngineHost::release(std::vector<Pending> &batch, std::vector<EngineReply> &replies, bool durable,
                          std::vector<Event> &&events, Seq lastSeq)
 {
+    // The batch first: both reach the service's thread queued, in this order, so a reply is never handled
+    // (and answered) before the market state shows its events.
+    if (durable)
+        emit batchApplied(EngineBatch{std::make_shared<const std::vector<Event>>(std::move(events)), lastSeq});
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (!durable) {
             replies[i].status = EngineReply::Status::NotDurable;
@@ -179,8 +183,6 @@ void EngineHost::release(std::vector<Pending> &batch, std::vector<EngineReply> &
         }
         complete(batch[i], std::move(replies[i]));
     }
-    if (durable)
-        emit batchApplied(EngineBatch{std::make_shared<const std::vector<Event>>(std::move(events)), lastSeq});
 }
 
 } // namespace bourse::server

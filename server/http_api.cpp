@@ -214,7 +214,7 @@ bool HttpApi::handleRequest(const QHttpServerRequest &, QTcpSocket *socket)
     exchange->requestId = requestSocket->requestId();
     if (const auto encoding = exchange->head.header("Accept-Encoding"))
         exchange->gzip = acceptsGzip(*encoding);
-    if (const auto origin = exchange->head.header("Origin"); origin && m_service.settings().allowsOrigin(*origin))
+    if (const auto origin = exchange->head.header("Origin"); origin && m_service.currentSettings().allowsOrigin(*origin))
         exchange->corsOrigin = origin->toByteArray();
     m_requestsTotal->add();
     dispatch(exchange);
@@ -345,7 +345,7 @@ void HttpApi::dispatch(const ExchangePtr &exchange)
     }
 
     if (match->rateLimited) {
-        const VenueSettings settings = m_service.settings();
+        const VenueSettings &settings = m_service.currentSettings();
         QByteArray key;
         BucketLimit limit;
         if (exchange->caller.authenticated()) {
@@ -387,7 +387,7 @@ bool HttpApi::checkBody(const ExchangePtr &exchange)
         fail(exchange, ErrorCode::UnsupportedMediaType, QStringLiteral("the body must be application/json"));
         return false;
     }
-    if (exchange->body.size() > m_service.settings().maxBodyBytes) {
+    if (exchange->body.size() > m_service.currentSettings().maxBodyBytes) {
         fail(exchange, ErrorCode::PayloadTooLarge, QStringLiteral("the body is over the limit"));
         return false;
     }

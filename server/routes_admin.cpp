@@ -116,11 +116,16 @@ void HttpApi::moveFunds(const ExchangePtr &exchange, bool deposit)
     }
     m_service.moveFunds(exchange->caller, *id, deposit, *asset, *amount,
                         answer<std::vector<sql::BalanceRecord>>(exchange,
-                                                                [this, exchange](
+                                                                [this, exchange, user = *id](
                                                                     const std::vector<sql::BalanceRecord> &balances) {
                                                                     JsonWriter json;
                                                                     writeBalances(json, balances);
-                                                                    sendJson(exchange, 201, json.take());
+                                                                    // openapi AccountBalances: whose account, then
+                                                                    // the balances.
+                                                                    QByteArray body = json.take();
+                                                                    body.insert(1, "\"user_id\":" + QByteArray::number(user)
+                                                                                       + ',');
+                                                                    sendJson(exchange, 201, body);
                                                                 }));
 }
 

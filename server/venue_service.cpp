@@ -269,12 +269,24 @@ ServiceResult<Caller> VenueService::requireRole(const Caller &caller, Role role)
 ServiceResult<Caller> VenueService::authenticate(QByteArrayView accessToken, QByteArray requestId) const
 {
     const std::int64_t nowSeconds = now() / 1'000'000'000;
-    const Expected<TokenClaims, JwtError> claims = m_parts.signer->verify(accessToken, TokenType::Access, nowSeconds);
-    if (!claims)
-        return unexpected(
-            ServiceError::of(ErrorCode::Unauthorized, QStringLiteral("invalid access token: %1")
-                                                          .arg(QLatin1StringView(describe(claims.error())))));
-    const std::optional<DirectoryEntry> entry = m_users.find(claims->subject);
+    VerifiedToken token;
+    const auto cached = m_verifiedTokens.constFind(accessToken.toByteArray());
+    if (cached != m_verifiedTokens.cend() && nowSeconds < cached->expiresAt) {
+        token = *cached;
+    } else {
+        const Expected<TokenClaims, JwtError> claims = m_parts.signer->verify(accessToken, TokenType::Access,
+                                                                              nowSeconds);
+        if (!claims) {
+            return unexpected(
+                ServiceError::of(ErrorCode::Unauthorized, QStringLiteral("invalid access token: %1")
+                                                              .arg(QLatin1StringView(describe(claims.error())))));
+        }
+        token = VerifiedToken{claims->subject, claims->expiresAt};
+        if (m_verifiedTokens.size() >= kTokenCacheSize)
+            m_verifiedTokens.clear();
+        m_verifiedTokens.insert(accessToken.toByteArray(), token);
+    }
+    const std::optional<DirectoryEntry> entry = m_users.find(token.subject);
     if (!entry || !entry->active)
         return unexpected(
             ServiceError::of(ErrorCode::Unauthorized, QStringLiteral("the account is disabled or unknown")));
@@ -495,9 +507,16 @@ void VenueService::logout(const Caller &caller, QByteArray refreshToken, Reply<b
         done(unexpected(ServiceError::of(ErrorCode::Unauthorized, QStringLiteral("authentication required"))));
         return;
     }
-    // An expired refresh token still names its family: logging out must work with it too.
-    const Expected<TokenClaims, JwtError> claims = m_parts.signer->verify(refreshToken, TokenType::Refresh,
-                                                                          std::numeric_limits<std::int64_t>::min() / 2);
+    // An expired refresh token still names its family: logging out must work with it too, so it is read
+    // again as of a moment within its lifetime (verify() also refuses an "iat" after the time it is given).
+    const std::int64_t nowSeconds = now() / 1'000'000'000;
+    const Expected<TokenClaims, JwtError> current = m_parts.signer->verify(refreshToken, TokenType::Refresh,
+                                                                           nowSeconds);
+    const Expected<TokenClaims, JwtError> claims
+        = !current && current.error() == JwtError::Expired
+              ? m_parts.signer->verify(refreshToken, TokenType::Refresh,
+                                       nowSeconds - JwtSigner::kRefreshLifetimeSeconds)
+              : current;
     if (!claims || claims->subject != caller.user) {
         done(unexpected(
             ServiceError::of(ErrorCode::Unauthorized, QStringLiteral("the refresh token is not valid for this user"))));
@@ -1053,7 +1072,9 @@ void VenueService::killSwitch(const Caller &caller, std::optional<QString> symbo
                        return;
                    std::sort(progress->result.halted.begin(), progress->result.halted.end());
                    record(actor, QStringLiteral("kill_switch"),
-                          progress->result.halted.size() == 1 ? progress->result.halted.front() : QStringLiteral("*"),
+                          progress->result.halted.size() == 1
+                              ? QStringLiteral("instrument:") + progress->result.halted.front()
+                              : QStringLiteral("*"),
                           details([&](JsonWriter &json) {
                               json.key("halted").beginArray();
                               for (const QString &halted : progress->result.halted)

@@ -183,7 +183,9 @@ public:
     void addInstrument(const Caller &caller, AddInstrument instrument, Reply<InstrumentView> done);
     void setInstrumentStatus(const Caller &caller, QString symbol, InstrumentStatus status, Reply<InstrumentView> done);
     void killSwitch(const Caller &caller, std::optional<QString> symbol, Reply<KillSwitchResult> done);
-    VenueSettings settings() const;
+    VenueSettings settings() const; // any thread: a copy
+    // The service's thread only (where the settings change): a reference, no copy, no lock.
+    const VenueSettings &currentSettings() const { return m_settings; }
     void updateSettings(const Caller &caller, VenueSettings next, QByteArray patchJson, Reply<VenueSettings> done);
     void audit(const Caller &caller, sql::PageRequest page, Reply<sql::Page<sql::AuditRecord>> done);
     // Records an action in the audit log; failures are logged, never the caller's problem.
@@ -221,6 +223,17 @@ private:
                      bool rotate, QByteArray presentedDigest);
     void onBatch(const bourse::server::EngineBatch &batch);
     void armCancelAfter(AccountId user, int timeoutSeconds);
+
+    // Access tokens this service has verified, so that a client's every request does not pay for the HMAC
+    // and the JSON of its token again: by the token's exact bytes, with what it says and when it expires.
+    // The service's thread only; cleared whole when it reaches kTokenCacheSize.
+    static constexpr qsizetype kTokenCacheSize = 10'000;
+    struct VerifiedToken
+    {
+        AccountId subject = 0;
+        std::int64_t expiresAt = 0;
+    };
+    mutable QHash<QByteArray, VerifiedToken> m_verifiedTokens;
 
     Parts m_parts;
     UserDirectory m_users;
