@@ -322,7 +322,8 @@ void HttpApi::dispatch(const ExchangePtr &exchange)
     // The caller: a Bearer token is checked wherever it is sent; routes that need one refuse without it.
     if (const auto authorization = exchange->head.header("Authorization")) {
         const QByteArrayView value = *authorization;
-        if (!value.startsWith("Bearer ") || value.size() <= 7) {
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        if (value.size() <= 7 || value.first(7).compare("Bearer ", Qt::CaseInsensitive) != 0) {
             fail(exchange, ErrorCode::Unauthorized,
                  QStringLiteral("the Authorization header must be \"Bearer <token>\""));
             return;

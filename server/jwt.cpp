@@ -332,7 +332,7 @@ QByteArray JwtSigner::sign(const TokenClaims &claims) const
     payload.append(R"(,"jti":)");
     appendJsonString(payload, claims.id);
     payload.append(R"(,"typ":")").append(typeName(claims.type)).append('"');
-    if (claims.type == TokenType::Refresh) {
+    if (claims.type == TokenType::Refresh || !claims.family.isEmpty()) {
         payload.append(R"(,"fam":)");
         appendJsonString(payload, claims.family);
     }
@@ -430,6 +430,9 @@ Expected<TokenClaims, JwtError> JwtSigner::verify(QByteArrayView token, TokenTyp
         if (!role)
             return unexpected(JwtError::InvalidClaims);
         result.role = *role;
+        // An access token may name its login family, so that revoking the family ends it too.
+        if (const std::optional<std::string_view> family = stringClaim(claims, "fam", kMaxIdBytes))
+            result.family = QByteArray(family->data(), static_cast<qsizetype>(family->size()));
     } else {
         const std::optional<std::string_view> family = stringClaim(claims, "fam", kMaxIdBytes);
         if (!family)

@@ -21,8 +21,8 @@ namespace bourse::server {
 
 enum class TokenType : std::uint8_t { Access, Refresh };
 
-// What a token says. `role` is set on access tokens only, `family` (the login the refresh token belongs
-// to, for revoking every token of it at once) on refresh tokens only.
+// What a token says. `role` is set on access tokens only; `family` (the login a token belongs to, for
+// revoking every token of it at once) on refresh tokens always, on access tokens when it is given.
 struct TokenClaims
 {
     AccountId subject = 0;              // "sub", written as a decimal string

@@ -34,6 +34,7 @@ public:
     bool has(std::string_view name) const { return m_object.member(name).has_value(); }
     bool ok() const { return !m_error; }
     const ServiceError &error() const { return *m_error; }
+    // The first error wins; an empty field: no one member is at fault (the body omits "field").
     void setError(std::string_view field, QString message);
 
 private:

@@ -81,7 +81,7 @@ void HttpApi::patchUser(const ExchangePtr &exchange)
     changes.active = body.boolean("active", false);
     changes.tier = body.choice("rate_limit_tier", false, tierOf, "default, pro, unlimited");
     if (body.ok() && !changes.role && !changes.active && !changes.tier)
-        body.setError("role", QStringLiteral("give role, active, rate_limit_tier or several"));
+        body.setError({}, QStringLiteral("give role, active, rate_limit_tier or several")); // no one field is at fault
     if (!body.ok()) {
         fail(exchange, body.error());
         return;
@@ -122,10 +122,11 @@ void HttpApi::moveFunds(const ExchangePtr &exchange, bool deposit)
                                                                     writeBalances(json, balances);
                                                                     // openapi AccountBalances: whose account, then
                                                                     // the balances.
-                                                                    QByteArray body = json.take();
-                                                                    body.insert(1, "\"user_id\":" + QByteArray::number(user)
-                                                                                       + ',');
-                                                                    sendJson(exchange, 201, body);
+                                                                    QByteArray account = json.take();
+                                                                    account.insert(1, "\"user_id\":"
+                                                                                          + QByteArray::number(user)
+                                                                                          + ',');
+                                                                    sendJson(exchange, 201, account);
                                                                 }));
 }
 

@@ -233,7 +233,7 @@ void HttpApi::patchOrder(const ExchangePtr &exchange)
     const std::optional<Decimal> price = body.decimal("price", false);
     const std::optional<Decimal> quantity = body.decimal("quantity", false);
     if (body.ok() && !price && !quantity)
-        body.setError("price", QStringLiteral("give price, quantity or both"));
+        body.setError({}, QStringLiteral("give price, quantity or both")); // no one field is at fault
     if (!body.ok()) {
         fail(exchange, body.error());
         return;

@@ -281,11 +281,13 @@ ServiceResult<Caller> VenueService::authenticate(QByteArrayView accessToken, QBy
                 ServiceError::of(ErrorCode::Unauthorized, QStringLiteral("invalid access token: %1")
                                                               .arg(QLatin1StringView(describe(claims.error())))));
         }
-        token = VerifiedToken{claims->subject, claims->expiresAt};
+        token = VerifiedToken{claims->subject, claims->expiresAt, claims->family};
         if (m_verifiedTokens.size() >= kTokenCacheSize)
             m_verifiedTokens.clear();
         m_verifiedTokens.insert(accessToken.toByteArray(), token);
     }
+    if (!token.family.isEmpty() && m_revokedFamilies.contains(token.family))
+        return unexpected(ServiceError::of(ErrorCode::Unauthorized, QStringLiteral("the login was revoked")));
     const std::optional<DirectoryEntry> entry = m_users.find(token.subject);
     if (!entry || !entry->active)
         return unexpected(
@@ -432,6 +434,7 @@ void VenueService::issueTokens(const DirectoryEntry &user, QByteArray family,
     access.expiresAt = nowSeconds + JwtSigner::kAccessLifetimeSeconds;
     access.id = newTokenId();
     access.type = TokenType::Access;
+    access.family = family;
     TokenClaims refreshClaims;
     refreshClaims.subject = user.id;
     refreshClaims.issuedAt = nowSeconds;
@@ -468,7 +471,7 @@ void VenueService::issueTokens(const DirectoryEntry &user, QByteArray family,
             return sql::rotateRefreshToken(db, QString::fromLatin1(family), QString::fromLatin1(presentedDigest),
                                            QString::fromLatin1(digest), at, expires);
         },
-        [this, done, pair, userId, username](ServiceResult<sql::RotateOutcome> rotated) {
+        [this, done, pair, userId, username, family](ServiceResult<sql::RotateOutcome> rotated) {
             if (!rotated) {
                 done(unexpected(rotated.error()));
                 return;
@@ -477,6 +480,8 @@ void VenueService::issueTokens(const DirectoryEntry &user, QByteArray family,
                 done(pair);
                 return;
             }
+            if (rotated->kind != sql::RotateOutcome::Kind::Rotated)
+                revokeFamily(family);
             if (rotated->kind == sql::RotateOutcome::Kind::Reused)
                 record(username, QStringLiteral("refresh_token_reused"), QStringLiteral("user:%1").arg(userId),
                        details([](JsonWriter &json) { json.field("effect", "login family revoked"); }), QByteArray());
@@ -510,12 +515,10 @@ void VenueService::logout(const Caller &caller, QByteArray refreshToken, Reply<b
     // An expired refresh token still names its family: logging out must work with it too, so it is read
     // again as of a moment within its lifetime (verify() also refuses an "iat" after the time it is given).
     const std::int64_t nowSeconds = now() / 1'000'000'000;
-    const Expected<TokenClaims, JwtError> current = m_parts.signer->verify(refreshToken, TokenType::Refresh,
-                                                                           nowSeconds);
+    const Expected<TokenClaims, JwtError> current = m_parts.signer->verify(refreshToken, TokenType::Refresh, nowSeconds);
     const Expected<TokenClaims, JwtError> claims
         = !current && current.error() == JwtError::Expired
-              ? m_parts.signer->verify(refreshToken, TokenType::Refresh,
-                                       nowSeconds - JwtSigner::kRefreshLifetimeSeconds)
+              ? m_parts.signer->verify(refreshToken, TokenType::Refresh, nowSeconds - JwtSigner::kRefreshLifetimeSeconds)
               : current;
     if (!claims || claims->subject != caller.user) {
         done(unexpected(
@@ -527,14 +530,26 @@ void VenueService::logout(const Caller &caller, QByteArray refreshToken, Reply<b
     const QString actor = caller.username;
     const AccountId user = caller.user;
     read<bool>([family](QSqlDatabase &db) { return sql::revokeRefreshFamily(db, family); },
-               [this, done, requestId, actor, user](ServiceResult<bool> revoked) {
+               [this, done, requestId, actor, user, family](ServiceResult<bool> revoked) {
                    if (!revoked) {
                        done(unexpected(revoked.error()));
                        return;
                    }
+                   revokeFamily(family.toLatin1());
                    record(actor, QStringLiteral("logout"), QStringLiteral("user:%1").arg(user), QByteArray(), requestId);
                    done(true);
                });
+}
+
+void VenueService::revokeFamily(const QByteArray &family)
+{
+    const std::int64_t nowSeconds = now() / 1'000'000'000;
+    // An entry outlives every access token issued before it: then it can go.
+    if (m_revokedFamilies.size() >= 1024) {
+        m_revokedFamilies.removeIf(
+            [nowSeconds](const auto &entry) { return entry.value() + JwtSigner::kAccessLifetimeSeconds < nowSeconds; });
+    }
+    m_revokedFamilies.insert(family, nowSeconds);
 }
 
 // ---- market data

@@ -232,8 +232,13 @@ private:
     {
         AccountId subject = 0;
         std::int64_t expiresAt = 0;
+        QByteArray family; // the login the token belongs to
     };
     mutable QHash<QByteArray, VerifiedToken> m_verifiedTokens;
+    // Login families revoked (logout, a reused refresh token) within the last access-token lifetime, with
+    // when: their access tokens are refused too (spec §4: every token of the family). The service's thread.
+    QHash<QByteArray, std::int64_t> m_revokedFamilies;
+    void revokeFamily(const QByteArray &family);
 
     Parts m_parts;
     UserDirectory m_users;
