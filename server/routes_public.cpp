@@ -175,18 +175,18 @@ void HttpApi::getOrderBook(const ExchangePtr &exchange)
 
 void HttpApi::getTrades(const ExchangePtr &exchange)
 {
-    const std::optional<QByteArrayView> symbol = exchange->queryValue("symbol");
-    if (!symbol) {
-        fail(exchange, ErrorCode::ValidationError, QStringLiteral("symbol is required"), QStringLiteral("symbol"));
-        return;
+    // Every instrument's trades, or one's with symbol=.
+    std::optional<InstrumentId> instrument;
+    if (const std::optional<QByteArrayView> symbol = exchange->queryValue("symbol")) {
+        const std::optional<InstrumentView> view = symbolParam(exchange, *symbol, true);
+        if (!view)
+            return;
+        instrument = view->id;
     }
-    const std::optional<InstrumentView> instrument = symbolParam(exchange, *symbol, true);
-    if (!instrument)
-        return;
     const std::optional<sql::PageRequest> page = pageParams(exchange);
     if (!page)
         return;
-    m_service.trades(instrument->id, *page,
+    m_service.trades(instrument, *page,
                      answer<sql::Page<sql::TradeRecord>>(exchange, [this, exchange](
                                                                        const sql::Page<sql::TradeRecord> &trades) {
                          sendJson(exchange, 200,

@@ -417,14 +417,14 @@ void VenueService::login(const Caller &caller, QString username, QString passwor
                           const DirectoryEntry entry = UserDirectory::entryFor(user->user);
                           record(entry.username, QStringLiteral("login"), QStringLiteral("user:%1").arg(entry.id),
                                  details([&](JsonWriter &json) { json.field("ip", ip); }), requestId);
-                          issueTokens(entry, newTokenId(), done, false, QByteArray());
+                          issueTokens(entry, newTokenId(), done, false, QByteArray(), requestId);
                       });
         });
 }
 
 void VenueService::issueTokens(const DirectoryEntry &user, QByteArray family,
                                std::function<void(ServiceResult<TokenPair>)> done, bool rotate,
-                               QByteArray presentedDigest)
+                               QByteArray presentedDigest, QByteArray requestId)
 {
     const std::int64_t nowSeconds = now() / 1'000'000'000;
     TokenClaims access;
@@ -471,7 +471,7 @@ void VenueService::issueTokens(const DirectoryEntry &user, QByteArray family,
             return sql::rotateRefreshToken(db, QString::fromLatin1(family), QString::fromLatin1(presentedDigest),
                                            QString::fromLatin1(digest), at, expires);
         },
-        [this, done, pair, userId, username, family](ServiceResult<sql::RotateOutcome> rotated) {
+        [this, done, pair, userId, username, family, requestId](ServiceResult<sql::RotateOutcome> rotated) {
             if (!rotated) {
                 done(unexpected(rotated.error()));
                 return;
@@ -484,14 +484,13 @@ void VenueService::issueTokens(const DirectoryEntry &user, QByteArray family,
                 revokeFamily(family);
             if (rotated->kind == sql::RotateOutcome::Kind::Reused)
                 record(username, QStringLiteral("refresh_token_reused"), QStringLiteral("user:%1").arg(userId),
-                       details([](JsonWriter &json) { json.field("effect", "login family revoked"); }), QByteArray());
+                       details([](JsonWriter &json) { json.field("effect", "login family revoked"); }), requestId);
             done(unexpected(invalidToken()));
         });
 }
 
 void VenueService::refresh(const Caller &caller, QByteArray refreshToken, Reply<TokenPair> done)
 {
-    Q_UNUSED(caller);
     const Expected<TokenClaims, JwtError> claims = m_parts.signer->verify(refreshToken, TokenType::Refresh,
                                                                           now() / 1'000'000'000);
     if (!claims) {
@@ -503,7 +502,7 @@ void VenueService::refresh(const Caller &caller, QByteArray refreshToken, Reply<
         done(unexpected(invalidToken()));
         return;
     }
-    issueTokens(*entry, claims->family, std::move(done), true, tokenDigest(refreshToken));
+    issueTokens(*entry, claims->family, std::move(done), true, tokenDigest(refreshToken), caller.requestId);
 }
 
 void VenueService::logout(const Caller &caller, QByteArray refreshToken, Reply<bool> done)
@@ -557,15 +556,8 @@ void VenueService::revokeFamily(const QByteArray &family)
 void VenueService::trades(std::optional<InstrumentId> instrument, sql::PageRequest page,
                           Reply<sql::Page<sql::TradeRecord>> done)
 {
-    if (!instrument) {
-        // Every instrument's trades: the listing is per instrument; without a symbol, the first one's
-        // would mislead, so the route requires one (checked there). Kept total for safety.
-        done(unexpected(ServiceError::of(ErrorCode::ValidationError, QStringLiteral("symbol is required"),
-                                         QStringLiteral("symbol"))));
-        return;
-    }
-    const InstrumentId id = *instrument;
-    read<sql::Page<sql::TradeRecord>>([id, page](QSqlDatabase &db) { return sql::listTrades(db, id, page); },
+    read<sql::Page<sql::TradeRecord>>([instrument,
+                                       page](QSqlDatabase &db) { return sql::listTrades(db, instrument, page); },
                                       std::move(done));
 }
 

@@ -220,7 +220,7 @@ private:
     ServiceResult<Caller> requireRole(const Caller &caller, Role role) const;
     QString assetCode(AssetId asset) const;
     void issueTokens(const DirectoryEntry &user, QByteArray family, std::function<void(ServiceResult<TokenPair>)> done,
-                     bool rotate, QByteArray presentedDigest);
+                     bool rotate, QByteArray presentedDigest, QByteArray requestId);
     void onBatch(const bourse::server::EngineBatch &batch);
     void armCancelAfter(AccountId user, int timeoutSeconds);
 

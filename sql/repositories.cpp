@@ -421,17 +421,22 @@ QLatin1StringView liquidityName(Liquidity liquidity)
     return liquidity == Liquidity::Maker ? QLatin1StringView("maker") : QLatin1StringView("taker");
 }
 
-Expected<Page<TradeRecord>, QString> listTrades(QSqlDatabase &db, InstrumentId instrument, PageRequest page)
+Expected<Page<TradeRecord>, QString> listTrades(QSqlDatabase &db, std::optional<InstrumentId> instrument,
+                                                PageRequest page)
 {
     const ReadSnapshot snapshot(db);
     if (snapshot.error())
         return unexpected(*snapshot.error());
-    // Trade ids increase with time_ns, so this order is id DESC, read through trades_instrument_time_id.
-    const QVariantList values{integer(instrument)};
+    // Trade ids increase with time_ns, so this order is id DESC: one instrument's through
+    // trades_instrument_time_id, every instrument's through the primary key backwards.
+    const QVariantList values = instrument ? QVariantList{integer(*instrument)} : QVariantList{};
     auto rows = readRows<TradeRecord>(
         db, QStringLiteral("trades"),
-        QStringLiteral("SELECT id, instrument_id, price, quantity, taker_side, seq, time_ns FROM trades WHERE "
-                       "instrument_id = ? ORDER BY time_ns DESC, id DESC LIMIT ? OFFSET ?"),
+        instrument
+            ? QStringLiteral("SELECT id, instrument_id, price, quantity, taker_side, seq, time_ns FROM trades WHERE "
+                             "instrument_id = ? ORDER BY time_ns DESC, id DESC LIMIT ? OFFSET ?")
+            : QStringLiteral("SELECT id, instrument_id, price, quantity, taker_side, seq, time_ns FROM trades "
+                             "ORDER BY id DESC LIMIT ? OFFSET ?"),
         limitValues(values, page), [](const Read &read) -> Expected<TradeRecord, QString> {
             TradeRecord trade;
             trade.id = static_cast<TradeId>(read.integer(0));
@@ -449,7 +454,9 @@ Expected<Page<TradeRecord>, QString> listTrades(QSqlDatabase &db, InstrumentId i
         return unexpected(rows.error());
     return pageOf(std::move(rows),
                   count(db, QStringLiteral("trades"),
-                        QStringLiteral("SELECT COUNT(*) FROM trades WHERE instrument_id = ?"), values),
+                        instrument ? QStringLiteral("SELECT COUNT(*) FROM trades WHERE instrument_id = ?")
+                                   : QStringLiteral("SELECT COUNT(*) FROM trades"),
+                        values),
                   page);
 }
 

@@ -167,8 +167,9 @@ struct TradeRecord
     TimeNs time = 0;
 };
 
-// An instrument's trades, newest first (by id, which is execution order).
-Expected<Page<TradeRecord>, QString> listTrades(QSqlDatabase &db, InstrumentId instrument, PageRequest page);
+// An instrument's trades (none: every instrument's), newest first (by id, which is execution order).
+Expected<Page<TradeRecord>, QString> listTrades(QSqlDatabase &db, std::optional<InstrumentId> instrument,
+                                                PageRequest page);
 
 enum class Liquidity : std::uint8_t { Maker, Taker };
 QLatin1StringView liquidityName(Liquidity liquidity); // "maker" | "taker"

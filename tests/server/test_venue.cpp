@@ -162,8 +162,13 @@ ApiResponse ApiClient::request(QByteArrayView method, QByteArrayView path, const
         m_client->send(bytes);
         std::optional<RawResponse> raw = m_client->read();
         if (!raw) {
-            m_client.reset(); // closed under us (keep-alive idle): once more on a fresh connection
-            continue;
+            // Closed under us (a keep-alive connection the server had just closed): once more on a fresh
+            // connection. A request that timed out is never sent again: it may have happened.
+            const bool closed = !m_client->isConnected();
+            m_client.reset();
+            if (closed && attempt == 0)
+                continue;
+            return response;
         }
         response.status = raw->status;
         response.raw = *raw;

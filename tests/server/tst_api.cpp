@@ -3,6 +3,7 @@
 #include "test_databases.h"
 #include "test_venue.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
@@ -26,6 +27,7 @@ private slots:
     void orderLifecycle_data() { TestDatabases::addDriverRows(); }
     void orderLifecycle();
     void servesHttpsWithTheGivenCertificate();
+    void healthDegradesWhileTheDatabaseIsAway();
 
 private:
     std::unique_ptr<TestVenue> startVenue(sql::DatabaseUrl::Driver driver);
@@ -191,6 +193,64 @@ void tst_Api::servesHttpsWithTheGivenCertificate()
     RawClient plain((*venue)->port());
     plain.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
     QVERIFY(!plain.read(5'000));
+}
+
+void tst_Api::healthDegradesWhileTheDatabaseIsAway()
+{
+    const std::unique_ptr<TestVenue> venue = startVenue(sql::DatabaseUrl::Driver::PostgreSql);
+    QVERIFY(venue);
+    const auto admin = adminClient(venue->port());
+    QVERIFY(admin);
+    QVERIFY(admin->deposit(1, QStringLiteral("USD"), QStringLiteral("1000")));
+    QCOMPARE(admin->get("/health").status, 200);
+
+    QVERIFY(!m_databases->cluster().stopImmediate().has_value());
+    const ApiResponse degraded = admin->get("/health");
+    QCOMPARE(degraded.status, 503);
+    QCOMPARE(degraded.object().value("status").toString(), QStringLiteral("degraded"));
+    const QJsonObject database = degraded.object().value("checks").toObject().value("database").toObject();
+    QCOMPARE(database.value("status").toString(), QStringLiteral("unhealthy"));
+    QVERIFY(!database.value("message").toString().isEmpty());
+    // Order entry is refused once the journal knows it cannot write. An order sent before that waits for its
+    // durable ack (here until the client gives up) and is made durable when the database is back; an order
+    // answered 503 never happens.
+    QStringList refused;
+    QElapsedTimer waited;
+    waited.start();
+    for (int i = 0; refused.isEmpty() && waited.elapsed() < 30'000; ++i) {
+        const QString id = QStringLiteral("away-%1").arg(i);
+        const ApiResponse order = admin->post(
+            "/api/v1/orders",
+            QStringLiteral(
+                R"({"symbol":"BTC-USD","side":"buy","type":"limit","price":"1","quantity":"1","client_order_id":"%1"})")
+                .arg(id)
+                .toUtf8());
+        if (order.status == 503) {
+            QCOMPARE(order.errorCode(), QStringLiteral("SERVICE_UNAVAILABLE"));
+            refused.append(id);
+        }
+    }
+    QVERIFY(!refused.isEmpty());
+
+    QVERIFY(!m_databases->cluster().start().has_value());
+    QTRY_COMPARE_WITH_TIMEOUT(admin->get("/health").status, 200, 30'000);
+    // A retry with the same client_order_id is safe: 201 the first time it lands, 200 (replayed) after.
+    const auto placeBack = [&] {
+        const int status
+            = admin
+                  ->post("/api/v1/orders",
+                         R"({"symbol":"BTC-USD","side":"buy","type":"limit","price":"1","quantity":"1","client_order_id":"back"})")
+                  .status;
+        return status == 201 || status == 200;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(placeBack(), 30'000);
+    const QJsonArray orders = admin->get("/api/v1/orders?page_size=1000").object().value("data").toArray();
+    QStringList placed;
+    for (const QJsonValue &order : orders)
+        placed.append(order.toObject().value("client_order_id").toString());
+    QVERIFY(placed.contains(QStringLiteral("back")));
+    for (const QString &id : refused)
+        QVERIFY2(!placed.contains(id), qPrintable(id));
 }
 
 QTEST_GUILESS_MAIN(tst_Api)

@@ -748,6 +748,14 @@ private slots:
         QVERIFY(btc->rows.empty());
         QCOMPARE(btc->total, std::int64_t(1));
         QCOMPARE(listTrades(db, 7, {})->total, std::int64_t(0));
+        // Every instrument's trades, newest first.
+        const auto all = listTrades(db, std::nullopt, {});
+        QVERIFY2(all, qPrintable(describe(all)));
+        QCOMPARE(all->total, std::int64_t(3));
+        QCOMPARE(all->rows.size(), std::size_t(3));
+        QCOMPARE(all->rows[0].id, TradeId(3));
+        QCOMPARE(all->rows[2].id, TradeId(1));
+        QCOMPARE(all->rows[2].instrument, kBtc);
     }
 
     void candles_data() { test::TestDatabases::addDriverRows(); }
@@ -1102,6 +1110,7 @@ private slots:
              {"orders_user_client_order_id"},
              {}},
             {"trades", [&] { return ok(listTrades(db, kBtc, {})); }, {"trades_instrument_time_id"}, {}},
+            {"every instrument's trades", [&] { return ok(listTrades(db, std::nullopt, {})); }, {}, {"trades"}},
             {"fills",
              [&] { return ok(listFills(db, 1, std::nullopt, {})); },
              {"trades_maker_user_id", "trades_taker_user_id"},
