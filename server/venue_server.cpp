@@ -201,10 +201,12 @@ void VenueServer::registerGauges()
                                 [journal] { return double(journal->pendingEvents()); });
         Histogram &commits = m_metrics.histogram("db_commit_duration_seconds",
                                                  "Duration of the journal's group commits");
+        // On the journal thread: the histogram and the service's window are both safe to feed from there.
         connect(
             m_journal, &sql::JournalWriter::committed, this,
-            [&commits](sql::JournalPosition, int, qint64 microseconds) {
+            [&commits, service](sql::JournalPosition, int, qint64 microseconds) {
                 commits.observeNanoseconds(microseconds * 1000);
+                service->commitObserved(microseconds);
             },
             Qt::DirectConnection);
     } else {
