@@ -174,6 +174,10 @@ private:
     std::optional<std::int64_t> intParam(const ExchangePtr &exchange, QByteArrayView name, std::int64_t min,
                                          std::int64_t max, std::int64_t fallback, bool clampHigh);
     std::optional<AccountId> idParam(const ExchangePtr &exchange, const char *what);
+    // The answers several routes share: an order, a token pair; the refresh token of a body.
+    Reply<sql::OrderRecord> orderReply(const ExchangePtr &exchange);
+    Reply<TokenPair> tokenReply(const ExchangePtr &exchange);
+    std::optional<QByteArray> refreshTokenOf(const ExchangePtr &exchange);
 
     VenueService &m_service;
     MetricsRegistry &m_metrics;

@@ -52,35 +52,35 @@ void HttpApi::postLogin(const ExchangePtr &exchange)
         fail(exchange, body.error());
         return;
     }
-    m_service.login(exchange->caller, *username, *password,
-                    answer<TokenPair>(exchange, [this, exchange](const TokenPair &pair) {
-                        sendJson(exchange, 200, tokenBody(pair));
-                    }));
+    m_service.login(exchange->caller, *username, *password, tokenReply(exchange));
+}
+
+std::optional<QByteArray> HttpApi::refreshTokenOf(const ExchangePtr &exchange)
+{
+    RequestBody body(exchange->root(), {"refresh_token"});
+    const std::optional<QByteArray> token = body.bytes("refresh_token", true, int(JwtSigner::kMaxTokenBytes));
+    if (!body.ok())
+        fail(exchange, body.error());
+    return token;
+}
+
+Reply<TokenPair> HttpApi::tokenReply(const ExchangePtr &exchange)
+{
+    return answer<TokenPair>(exchange,
+                             [this, exchange](const TokenPair &pair) { sendJson(exchange, 200, tokenBody(pair)); });
 }
 
 void HttpApi::postRefresh(const ExchangePtr &exchange)
 {
-    RequestBody body(exchange->root(), {"refresh_token"});
-    const std::optional<QByteArray> token = body.bytes("refresh_token", true, int(JwtSigner::kMaxTokenBytes));
-    if (!body.ok()) {
-        fail(exchange, body.error());
-        return;
-    }
-    m_service.refresh(exchange->caller, *token, answer<TokenPair>(exchange, [this, exchange](const TokenPair &pair) {
-                          sendJson(exchange, 200, tokenBody(pair));
-                      }));
+    if (const std::optional<QByteArray> token = refreshTokenOf(exchange))
+        m_service.refresh(exchange->caller, *token, tokenReply(exchange));
 }
 
 void HttpApi::postLogout(const ExchangePtr &exchange)
 {
-    RequestBody body(exchange->root(), {"refresh_token"});
-    const std::optional<QByteArray> token = body.bytes("refresh_token", true, int(JwtSigner::kMaxTokenBytes));
-    if (!body.ok()) {
-        fail(exchange, body.error());
-        return;
-    }
-    m_service.logout(exchange->caller, *token,
-                     answer<bool>(exchange, [this, exchange](bool) { send(exchange, 204, QByteArray()); }));
+    if (const std::optional<QByteArray> token = refreshTokenOf(exchange))
+        m_service.logout(exchange->caller, *token,
+                         answer<bool>(exchange, [this, exchange](bool) { send(exchange, 204, QByteArray()); }));
 }
 
 void HttpApi::getMe(const ExchangePtr &exchange)

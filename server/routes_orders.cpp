@@ -213,15 +213,19 @@ void HttpApi::deleteOrders(const ExchangePtr &exchange)
                         }));
 }
 
+Reply<sql::OrderRecord> HttpApi::orderReply(const ExchangePtr &exchange)
+{
+    return answer<sql::OrderRecord>(exchange, [this, exchange](const sql::OrderRecord &order) {
+        sendJson(exchange, 200, orderBody(order, m_service.market()));
+    });
+}
+
 void HttpApi::getOrder(const ExchangePtr &exchange)
 {
     const std::optional<AccountId> id = idParam(exchange, "order");
     if (!id)
         return;
-    m_service.order(exchange->caller, *id,
-                    answer<sql::OrderRecord>(exchange, [this, exchange](const sql::OrderRecord &order) {
-                        sendJson(exchange, 200, orderBody(order, m_service.market()));
-                    }));
+    m_service.order(exchange->caller, *id, orderReply(exchange));
 }
 
 void HttpApi::patchOrder(const ExchangePtr &exchange)
@@ -238,10 +242,7 @@ void HttpApi::patchOrder(const ExchangePtr &exchange)
         fail(exchange, body.error());
         return;
     }
-    m_service.amendOrder(exchange->caller, *id, price, quantity,
-                         answer<sql::OrderRecord>(exchange, [this, exchange](const sql::OrderRecord &order) {
-                             sendJson(exchange, 200, orderBody(order, m_service.market()));
-                         }));
+    m_service.amendOrder(exchange->caller, *id, price, quantity, orderReply(exchange));
 }
 
 void HttpApi::deleteOrder(const ExchangePtr &exchange)
@@ -249,10 +250,7 @@ void HttpApi::deleteOrder(const ExchangePtr &exchange)
     const std::optional<AccountId> id = idParam(exchange, "order");
     if (!id)
         return;
-    m_service.cancelOrder(exchange->caller, *id,
-                          answer<sql::OrderRecord>(exchange, [this, exchange](const sql::OrderRecord &order) {
-                              sendJson(exchange, 200, orderBody(order, m_service.market()));
-                          }));
+    m_service.cancelOrder(exchange->caller, *id, orderReply(exchange));
 }
 
 void HttpApi::postCancelAfter(const ExchangePtr &exchange)
