@@ -10,6 +10,7 @@
 // The routes live in routes_*.cpp, one file per area, as members of this class. Lives on the HTTP thread.
 #pragma once
 
+#include "api_json.h"
 #include "http_edge.h"
 #include "json_reader.h"
 #include "metrics.h"
@@ -112,6 +113,14 @@ public:
     // A reply callback that answers with `ok` when the service succeeds and with fail() otherwise.
     template<typename T, typename Ok>
     Reply<T> answer(const ExchangePtr &exchange, Ok ok);
+    // A reply callback that answers 200 with a page of rows, each written by `writeRow(json, row)`.
+    template<typename Row, typename WriteRow>
+    Reply<sql::Page<Row>> pageReply(const ExchangePtr &exchange, WriteRow writeRow)
+    {
+        return answer<sql::Page<Row>>(exchange, [this, exchange, writeRow](const sql::Page<Row> &page) {
+            sendJson(exchange, 200, pageBody(page, writeRow));
+        });
+    }
 
     // Streaming (the CSV export): the head of a chunked response, its chunks, its end.
     void beginStream(const ExchangePtr &exchange, int status, QByteArray contentType, const Headers &extra);

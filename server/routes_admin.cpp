@@ -46,11 +46,8 @@ void HttpApi::getUsers(const ExchangePtr &exchange)
     if (!page)
         return;
     m_service.users(exchange->caller, *page,
-                    answer<sql::Page<sql::UserRecord>>(exchange, [this,
-                                                                  exchange](const sql::Page<sql::UserRecord> &users) {
-                        sendJson(exchange, 200, pageBody(users, [](JsonWriter &json, const sql::UserRecord &user) {
-                                     writeUser(json, user);
-                                 }));
+                    pageReply<sql::UserRecord>(exchange, [](JsonWriter &json, const sql::UserRecord &user) {
+                        writeUser(json, user);
                     }));
 }
 
@@ -247,11 +244,8 @@ void HttpApi::getAudit(const ExchangePtr &exchange)
     if (!page)
         return;
     m_service.audit(exchange->caller, *page,
-                    answer<sql::Page<sql::AuditRecord>>(exchange, [this, exchange](
-                                                                      const sql::Page<sql::AuditRecord> &entries) {
-                        sendJson(exchange, 200, pageBody(entries, [](JsonWriter &json, const sql::AuditRecord &entry) {
-                                     writeAuditEntry(json, entry);
-                                 }));
+                    pageReply<sql::AuditRecord>(exchange, [](JsonWriter &json, const sql::AuditRecord &entry) {
+                        writeAuditEntry(json, entry);
                     }));
 }
 

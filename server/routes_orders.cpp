@@ -136,12 +136,8 @@ void HttpApi::getOrders(const ExchangePtr &exchange)
     if (!page)
         return;
     m_service.orders(exchange->caller, *allowed, *page,
-                     answer<sql::Page<sql::OrderRecord>>(exchange, [this, exchange](
-                                                                       const sql::Page<sql::OrderRecord> &orders) {
-                         sendJson(exchange, 200,
-                                  pageBody(orders, [this](JsonWriter &json, const sql::OrderRecord &order) {
-                                      writeOrder(json, order, m_service.market());
-                                  }));
+                     pageReply<sql::OrderRecord>(exchange, [this](JsonWriter &json, const sql::OrderRecord &order) {
+                         writeOrder(json, order, m_service.market());
                      }));
 }
 
@@ -291,11 +287,8 @@ void HttpApi::getFills(const ExchangePtr &exchange)
     if (!page)
         return;
     m_service.fills(exchange->caller, instrument, *page,
-                    answer<sql::Page<sql::FillRecord>>(exchange, [this,
-                                                                  exchange](const sql::Page<sql::FillRecord> &fills) {
-                        sendJson(exchange, 200, pageBody(fills, [this](JsonWriter &json, const sql::FillRecord &fill) {
-                                     writeFill(json, fill, m_service.market());
-                                 }));
+                    pageReply<sql::FillRecord>(exchange, [this](JsonWriter &json, const sql::FillRecord &fill) {
+                        writeFill(json, fill, m_service.market());
                     }));
 }
 

@@ -187,12 +187,8 @@ void HttpApi::getTrades(const ExchangePtr &exchange)
     if (!page)
         return;
     m_service.trades(instrument, *page,
-                     answer<sql::Page<sql::TradeRecord>>(exchange, [this, exchange](
-                                                                       const sql::Page<sql::TradeRecord> &trades) {
-                         sendJson(exchange, 200,
-                                  pageBody(trades, [this](JsonWriter &json, const sql::TradeRecord &trade) {
-                                      writeTrade(json, trade, m_service.market());
-                                  }));
+                     pageReply<sql::TradeRecord>(exchange, [this](JsonWriter &json, const sql::TradeRecord &trade) {
+                         writeTrade(json, trade, m_service.market());
                      }));
 }
 
