@@ -216,15 +216,31 @@ void VenueService::read(Job &&job, Reply<T> done)
 
 void VenueService::submit(Command command, std::function<void(ServiceResult<EngineReply>)> done)
 {
-    // The reply comes on the journal thread: one queued call brings it to this thread.
-    QPointer<VenueService> self(this);
-    m_parts.engine->submit(command, [self, done](EngineReply &&reply) {
-        if (!self)
-            return;
-        QMetaObject::invokeMethod(
-            self, [done, reply = std::move(reply)]() mutable { deliverReply(done, std::move(reply)); },
-            Qt::QueuedConnection);
+    // The reply comes on the journal thread, a whole batch's replies one after another: they queue here and
+    // one queued call per burst brings them all to this thread, rather than a wake-up per reply.
+    m_parts.engine->submit(command, [this, done](EngineReply &&reply) {
+        bool post = false;
+        {
+            const std::lock_guard lock(m_repliesMutex);
+            m_replies.push_back(PendingReply{done, std::move(reply)});
+            post = !m_repliesPosted;
+            m_repliesPosted = true;
+        }
+        if (post)
+            QMetaObject::invokeMethod(this, &VenueService::deliverReplies, Qt::QueuedConnection);
     });
+}
+
+void VenueService::deliverReplies()
+{
+    std::vector<PendingReply> replies;
+    {
+        const std::lock_guard lock(m_repliesMutex);
+        replies.swap(m_replies);
+        m_repliesPosted = false;
+    }
+    for (PendingReply &pending : replies)
+        deliverReply(pending.done, std::move(pending.reply));
 }
 
 QString VenueService::assetCode(AssetId asset) const

@@ -216,6 +216,7 @@ private:
     template<typename T, typename Job>
     void read(Job &&job, Reply<T> done);
     void submit(Command command, std::function<void(ServiceResult<EngineReply>)> done);
+    void deliverReplies(); // the engine's replies that have queued, on this thread
     ServiceError rejection(const CommandResult &result, const std::optional<InstrumentView> &instrument) const;
     ServiceResult<Caller> requireRole(const Caller &caller, Role role) const;
     QString assetCode(AssetId asset) const;
@@ -247,6 +248,15 @@ private:
     LoginThrottle m_throttle;
     QElapsedTimer m_started;
     QElapsedTimer m_monotonic;
+
+    struct PendingReply
+    {
+        std::function<void(ServiceResult<EngineReply>)> done;
+        EngineReply reply;
+    };
+    std::mutex m_repliesMutex;
+    std::vector<PendingReply> m_replies; // guarded by m_repliesMutex
+    bool m_repliesPosted = false;        // guarded by m_repliesMutex: a deliverReplies() call is on its way
 
     mutable std::mutex m_commitMutex;
     std::vector<qint64> m_commitMicroseconds; // guarded by m_commitMutex; a ring of kCommitWindow
