@@ -226,8 +226,11 @@ void HttpApi::dispatch(const ExchangePtr &exchange)
     const QByteArrayView path = exchange->head.path();
     const std::vector<QByteArray> segments = splitPath(path);
 
-    // The most specific patterns that match the path, and among them the one of this method.
+    // The most specific patterns that match the path, and among them the one of this method (a HEAD is
+    // served by the GET route).
     const Route *match = nullptr;
+    const Route *get = nullptr;
+    const Route *any = nullptr;
     int best = -1;
     QByteArrayList allowed;
     for (const Route &route : m_routes) {
@@ -240,54 +243,41 @@ void HttpApi::dispatch(const ExchangePtr &exchange)
             continue;
         if (route.literals > best) {
             best = route.literals;
-            match = nullptr;
+            match = get = nullptr;
+            any = &route;
             allowed.clear();
         }
         allowed.append(route.method);
         if (route.method == exchange->head.method)
             match = &route;
+        if (route.method == "GET")
+            get = &route;
     }
-    if (allowed.isEmpty()) {
+    if (!any) {
         exchange->routePattern = "unmatched";
         fail(exchange, ErrorCode::NotFound, QStringLiteral("no such route"));
         return;
     }
-    if (allowed.contains("GET"))
+    if (get)
         allowed.append("HEAD");
     allowed.append("OPTIONS");
     const QByteArray allow = allowed.join(", ");
     if (exchange->head.method == "OPTIONS") {
-        exchange->routePattern = m_routes.front().pattern; // replaced just below
-        for (const Route &route : m_routes) {
-            if (route.literals == best && allowed.contains(route.method)) {
-                exchange->routePattern = route.pattern;
-                break;
-            }
-        }
+        exchange->routePattern = any->pattern;
         Headers headers = corsPreflightHeaders(exchange);
         headers.emplace_back("Allow", allow);
         send(exchange, 204, QByteArray(), QByteArray(), headers);
         return;
     }
-    if (!match && exchange->head.method == "HEAD") {
-        for (const Route &route : m_routes) {
-            if (route.literals == best && route.method == "GET" && route.segments.size() == segments.size()) {
-                bool same = true;
-                for (std::size_t i = 0; i < segments.size() && same; ++i)
-                    same = isPlaceholder(route.segments[i]) || route.segments[i] == segments[i];
-                if (same) {
-                    match = &route;
-                    break;
-                }
-            }
-        }
-    }
+    if (!match && exchange->head.method == "HEAD")
+        match = get;
     if (!match) {
-        exchange->routePattern = "unmatched";
+        exchange->routePattern = any->pattern;
         fail(exchange,
              ServiceError::of(ErrorCode::MethodNotAllowed,
                               QStringLiteral("%1 is not allowed here; allowed: %2")
-                                  .arg(QString::fromLatin1(exchange->head.method), QString::fromLatin1(allow))));
+                                  .arg(QString::fromLatin1(exchange->head.method), QString::fromLatin1(allow))),
+             {{"Allow", allow}});
         return;
     }
     exchange->routePattern = match->pattern;
@@ -478,21 +468,15 @@ void HttpApi::send(const ExchangePtr &exchange, int status, QByteArray body, QBy
     finished(exchange, status);
 }
 
-void HttpApi::fail(const ExchangePtr &exchange, const ServiceError &error)
+void HttpApi::fail(const ExchangePtr &exchange, const ServiceError &error, Headers extra)
 {
     if (error.code == ErrorCode::InternalError)
         qCWarning(lcServer).noquote() << "internal error on" << exchange->routePattern << exchange->requestId
                                       << error.message;
-    Headers extra;
     if (error.code == ErrorCode::RateLimited)
         extra.emplace_back("Retry-After", QByteArray::number(std::max<std::uint32_t>(1, error.retryAfterSeconds)));
     if (error.code == ErrorCode::Unauthorized)
         extra.emplace_back("WWW-Authenticate", "Bearer");
-    if (error.code == ErrorCode::MethodNotAllowed) {
-        const qsizetype colon = error.message.lastIndexOf(QStringLiteral("allowed: "));
-        if (colon >= 0)
-            extra.emplace_back("Allow", error.message.mid(colon + 9).toLatin1());
-    }
     const QString message = error.code == ErrorCode::InternalError ? QStringLiteral("internal error") : error.message;
     const BalanceShortfall *shortfall = error.shortfall ? &*error.shortfall : nullptr;
     sendJson(exchange, httpStatus(error.code),

@@ -105,7 +105,7 @@ public:
     {
         send(exchange, status, std::move(json), "application/json", extra);
     }
-    void fail(const ExchangePtr &exchange, const ServiceError &error);
+    void fail(const ExchangePtr &exchange, const ServiceError &error, Headers extra = {});
     void fail(const ExchangePtr &exchange, ErrorCode code, const QString &message, const QString &field = {})
     {
         fail(exchange, ServiceError::of(code, message, field));
