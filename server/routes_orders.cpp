@@ -119,7 +119,7 @@ void HttpApi::getOrders(const ExchangePtr &exchange)
             return;
         filter.user = AccountId(*user);
     }
-    const ServiceResult<sql::OrderFilter> allowed = m_service.exportFilter(exchange->caller, filter);
+    const ServiceResult<sql::OrderFilter> allowed = m_service.checkedOrderFilter(exchange->caller, filter);
     if (!allowed) {
         fail(exchange, allowed.error());
         return;

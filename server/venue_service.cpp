@@ -5,7 +5,6 @@
 #include "server_log.h"
 
 #include <QFutureWatcher>
-#include <QPointer>
 #include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -761,7 +760,7 @@ void VenueService::cancelAll(const Caller &caller, std::optional<InstrumentId> i
 void VenueService::orders(const Caller &caller, sql::OrderFilter filter, sql::PageRequest page,
                           Reply<sql::Page<sql::OrderRecord>> done)
 {
-    const ServiceResult<sql::OrderFilter> allowed = exportFilter(caller, filter);
+    const ServiceResult<sql::OrderFilter> allowed = checkedOrderFilter(caller, filter);
     if (!allowed) {
         done(unexpected(allowed.error()));
         return;
@@ -771,7 +770,7 @@ void VenueService::orders(const Caller &caller, sql::OrderFilter filter, sql::Pa
                                       std::move(done));
 }
 
-ServiceResult<sql::OrderFilter> VenueService::exportFilter(const Caller &caller, sql::OrderFilter filter) const
+ServiceResult<sql::OrderFilter> VenueService::checkedOrderFilter(const Caller &caller, sql::OrderFilter filter) const
 {
     if (const auto allowed = requireRole(caller, Role::Viewer); !allowed)
         return unexpected(allowed.error());

@@ -170,8 +170,10 @@ public:
                Reply<sql::Page<sql::FillRecord>> done);
     void balances(const Caller &caller, AccountId user, Reply<std::vector<sql::BalanceRecord>> done);
     ServiceResult<CancelAfterStatus> cancelAfter(const Caller &caller, int timeoutSeconds);
-    // One chunk of a CSV export: the filter is the caller's own (or an admin's choice), as orders() checks.
-    ServiceResult<sql::OrderFilter> exportFilter(const Caller &caller, sql::OrderFilter filter) const;
+    // The filter a caller may use for orders() and the export: a non-admin's own orders only (another
+    // user_id is FORBIDDEN), an admin's choice of user.
+    ServiceResult<sql::OrderFilter> checkedOrderFilter(const Caller &caller, sql::OrderFilter filter) const;
+    // The next chunk of a CSV export whose filter checkedOrderFilter() gave.
     void exportChunk(std::shared_ptr<sql::OrderExport> cursor, Reply<std::vector<sql::OrderRecord>> done);
 
     // ---- administration (role admin; checked here too)
