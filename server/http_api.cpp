@@ -100,6 +100,11 @@ HttpApi::HttpApi(VenueService &service, MetricsRegistry &metrics, QString versio
     m_openApi = readResource(QStringLiteral(":/bourse/resources/openapi.json"));
     m_docs = readResource(QStringLiteral(":/bourse/resources/docs.html"));
     m_requestsTotal = &m_metrics.counter("bourse_http_requests_all_total", "Every HTTP request answered by a route");
+    m_sseConnections = &m_metrics.gauge("sse_connections", "Open server-sent event streams");
+    connect(&m_service, &VenueService::marketChanged, this, &HttpApi::publishBooks);
+    m_streamPing.setInterval(std::chrono::seconds(15));
+    connect(&m_streamPing, &QTimer::timeout, this, &HttpApi::pingStreams);
+    m_streamPing.start();
 
     // Literal routes before the ones with placeholders in the same place: the most specific match wins.
     addRoute("GET", "/health", &HttpApi::getHealth, Access::Public, Body::None, false);
@@ -109,6 +114,7 @@ HttpApi::HttpApi(VenueService &service, MetricsRegistry &metrics, QString versio
     addRoute("GET", "/api/v1/time", &HttpApi::getTime, Access::Public);
     addRoute("GET", "/api/v1/instruments", &HttpApi::getInstruments, Access::Public);
     addRoute("GET", "/api/v1/orderbook/{symbol}", &HttpApi::getOrderBook, Access::Public);
+    addRoute("GET", "/api/v1/orderbook/{symbol}/stream", &HttpApi::getOrderBookStream, Access::Public);
     addRoute("GET", "/api/v1/trades", &HttpApi::getTrades, Access::Public);
     addRoute("GET", "/api/v1/trades/{symbol}", &HttpApi::getTradesOfSymbol, Access::Public);
     addRoute("GET", "/api/v1/candles/{symbol}", &HttpApi::getCandles, Access::Public);

@@ -21,6 +21,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QPointer>
+#include <QTimer>
 
 #include <memory>
 #include <vector>
@@ -42,8 +43,14 @@ public:
     // OpenAPI document).
     QStringList routeList() const;
 
-    // Shutdown: new requests get 503 from now on; in-flight ones finish.
-    void setShuttingDown() { m_shuttingDown = true; }
+    // Shutdown: new requests get 503 from now on; in-flight ones finish; event streams end.
+    void setShuttingDown()
+    {
+        m_shuttingDown = true;
+        endStreams();
+    }
+    // Open order book event streams (SSE).
+    int streamCount() const;
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -144,6 +151,14 @@ private:
     void getTradesOfSymbol(const ExchangePtr &exchange);
     void getCandles(const ExchangePtr &exchange);
     void getTicker(const ExchangePtr &exchange);
+    // ---- the order book event stream (routes_stream.cpp)
+    void getOrderBookStream(const ExchangePtr &exchange);
+    void publishBooks(const std::vector<BookDelta> &deltas);
+    // Writes an event to a subscriber; false when its stream has ended (gone, or cut off as too slow).
+    bool feedStream(const ExchangePtr &exchange, const QByteArray &bytes);
+    void pingStreams();
+    void endStreams();
+    void updateStreamGauge();
     // ---- auth (routes_auth.cpp)
     void postRegister(const ExchangePtr &exchange);
     void postLogin(const ExchangePtr &exchange);
@@ -196,6 +211,9 @@ private:
     RateLimiter m_rateLimiter;
     QElapsedTimer m_clock;
     bool m_shuttingDown = false;
+    QHash<InstrumentId, std::vector<ExchangePtr>> m_bookStreams; // the subscribers of each book's stream
+    QTimer m_streamPing;                                         // a comment line every 15 s
+    Gauge *m_sseConnections = nullptr;
     Counter *m_requestsTotal = nullptr;                  // all requests, for requests per second
     QHash<QByteArray, Counter *> m_requestCounters;      // "GET /api/v1/orders 201" → its series
     QHash<QByteArray, Histogram *> m_durationHistograms; // route pattern → its series

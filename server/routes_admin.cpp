@@ -214,7 +214,7 @@ void HttpApi::getStats(const ExchangePtr &exchange)
     json.key("connections").beginObject();
     json.field("http", m_edge ? m_edge->connectionCount() : 0);
     json.field("ws", 0);
-    json.field("sse", 0);
+    json.field("sse", streamCount());
     json.endObject();
     json.key("engine").beginObject();
     json.field("open_orders", engine.openOrders);

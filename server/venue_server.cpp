@@ -194,7 +194,6 @@ void VenueServer::registerGauges()
     m_metrics.gaugeCallback("http_connections", "Open HTTP connections",
                             [edge] { return double(edge->connectionCount()); });
     m_metrics.gauge("ws_connections", "Open WebSocket connections");
-    m_metrics.gauge("sse_connections", "Open server-sent event streams");
     if (m_journal) {
         sql::JournalWriter *journal = m_journal;
         m_metrics.gaugeCallback("journal_lag_events", "Events handed to the journal and not yet durable",

@@ -7,9 +7,11 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QSslSocket>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -28,6 +30,7 @@ private slots:
     void orderLifecycle();
     void servesHttpsWithTheGivenCertificate();
     void healthDegradesWhileTheDatabaseIsAway();
+    void orderBookStreamRebuildsTheBook();
 
 private:
     std::unique_ptr<TestVenue> startVenue(sql::DatabaseUrl::Driver driver);
@@ -251,6 +254,185 @@ void tst_Api::healthDegradesWhileTheDatabaseIsAway()
     QVERIFY(placed.contains(QStringLiteral("back")));
     for (const QString &id : refused)
         QVERIFY2(!placed.contains(id), qPrintable(id));
+}
+
+namespace {
+
+// Reads server-sent events off a raw chunked response: name and data of each, in order.
+class EventReader
+{
+public:
+    explicit EventReader(QTcpSocket &socket)
+        : m_socket(socket)
+    {}
+
+    // The next event (comments skipped); none when nothing came within the timeout.
+    std::optional<std::pair<QByteArray, QByteArray>> next(int timeoutMs = 10'000)
+    {
+        QElapsedTimer timer;
+        timer.start();
+        for (;;) {
+            dechunk();
+            const qsizetype end = m_events.indexOf("\n\n");
+            if (end >= 0) {
+                const QByteArray block = m_events.left(end);
+                m_events.remove(0, end + 2);
+                QByteArray name;
+                QByteArray data;
+                for (const QByteArray &line : block.split('\n')) {
+                    if (line.startsWith("event: "))
+                        name = line.mid(7);
+                    else if (line.startsWith("data: "))
+                        data = line.mid(6);
+                }
+                if (name.isEmpty())
+                    continue; // a comment (ping)
+                return std::make_pair(name, data);
+            }
+            if (timer.elapsed() > timeoutMs || !m_socket.waitForReadyRead(int(timeoutMs - timer.elapsed())))
+                return std::nullopt;
+            m_raw += m_socket.readAll();
+        }
+    }
+
+    QByteArray head;
+
+private:
+    void dechunk()
+    {
+        if (head.isEmpty()) {
+            const qsizetype end = m_raw.indexOf("\r\n\r\n");
+            if (end < 0)
+                return;
+            head = m_raw.left(end);
+            m_raw.remove(0, end + 4);
+        }
+        for (;;) {
+            const qsizetype line = m_raw.indexOf("\r\n");
+            if (line < 0)
+                return;
+            bool ok = false;
+            const qsizetype size = m_raw.left(line).toLongLong(&ok, 16);
+            if (!ok || m_raw.size() < line + 2 + size + 2)
+                return;
+            m_events += m_raw.mid(line + 2, size);
+            m_raw.remove(0, line + 2 + size + 2);
+        }
+    }
+
+    QTcpSocket &m_socket;
+    QByteArray m_raw;
+    QByteArray m_events;
+};
+
+using Book = QMap<QString, QString>; // price → quantity, one side
+
+void apply(Book &book, const QJsonArray &levels)
+{
+    for (const QJsonValue &level : levels) {
+        const QString price = level.toArray().at(0).toString();
+        const QString quantity = level.toArray().at(1).toString();
+        if (QString(quantity).remove(u'0').remove(u'.').isEmpty()) // "0" removes the level
+            book.remove(price);
+        else
+            book.insert(price, quantity);
+    }
+}
+
+} // namespace
+
+void tst_Api::orderBookStreamRebuildsTheBook()
+{
+    const std::unique_ptr<TestVenue> venue = startVenue(sql::DatabaseUrl::Driver::Sqlite);
+    QVERIFY(venue);
+    const auto admin = adminClient(venue->port());
+    QVERIFY(admin);
+    const std::optional<qint64> maker = admin->createUser(QStringLiteral("maker"), QStringLiteral("maker-password"),
+                                                          QStringLiteral("trader"));
+    QVERIFY(maker);
+    QVERIFY(admin->deposit(*maker, QStringLiteral("USD"), QStringLiteral("10000000")));
+    QVERIFY(admin->deposit(*maker, QStringLiteral("BTC"), QStringLiteral("1000")));
+    QVERIFY(admin->deposit(1, QStringLiteral("USD"), QStringLiteral("10000000")));
+    QVERIFY(admin->deposit(1, QStringLiteral("BTC"), QStringLiteral("1000")));
+    ApiClient trader(venue->port());
+    QCOMPARE(trader.login(QStringLiteral("maker"), QStringLiteral("maker-password")).status, 200);
+    // Some book before the stream starts, so the snapshot has levels.
+    QCOMPARE(trader
+                 .post("/api/v1/orders",
+                       R"({"symbol":"BTC-USD","side":"buy","type":"limit","price":"100.00","quantity":"1"})")
+                 .status,
+             201);
+
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, venue->port());
+    QVERIFY(socket.waitForConnected(10'000));
+    socket.write("GET /api/v1/orderbook/BTC-USD/stream HTTP/1.1\r\nHost: test\r\nAccept-Encoding: gzip\r\n\r\n");
+    EventReader reader(socket);
+    const auto snapshot = reader.next();
+    QVERIFY(snapshot);
+    QVERIFY2(reader.head.startsWith("HTTP/1.1 200 OK\r\n"), reader.head.constData());
+    QVERIFY(reader.head.contains("Content-Type: text/event-stream"));
+    QVERIFY(!reader.head.contains("Content-Encoding"));
+    QCOMPARE(snapshot->first, QByteArray("snapshot"));
+    const QJsonObject first = QJsonDocument::fromJson(snapshot->second).object();
+    Book bids;
+    Book asks;
+    apply(bids, first.value("bids").toArray());
+    apply(asks, first.value("asks").toArray());
+    QCOMPARE(bids.value(QStringLiteral("100.00")), QStringLiteral("1.0000"));
+    qint64 seq = first.value("seq").toInteger();
+
+    // A seeded stream of orders from two accounts (crossing, resting, cancelled, amended).
+    const quint32 seed = QRandomGenerator::global()->generate();
+    qInfo("order stream seed %u", seed);
+    QRandomGenerator random(seed);
+    std::vector<qint64> open;
+    for (int i = 0; i < 300; ++i) {
+        ApiClient &client = random.bounded(2) ? trader : *admin;
+        const int action = random.bounded(10);
+        if (action < 7 || open.empty()) {
+            const bool buy = random.bounded(2);
+            const QString price = QString::number(95 + random.bounded(11)) + QStringLiteral(".00");
+            const QString quantity = QString::number(1 + random.bounded(5));
+            const ApiResponse placed
+                = client.post("/api/v1/orders",
+                              QStringLiteral(
+                                  R"({"symbol":"BTC-USD","side":"%1","type":"limit","price":"%2","quantity":"%3"})")
+                                  .arg(buy ? QStringLiteral("buy") : QStringLiteral("sell"), price, quantity)
+                                  .toUtf8());
+            QVERIFY2(placed.status == 201, placed.raw.body.constData());
+            if (placed.object().value("status").toString() == u"new"
+                || placed.object().value("status").toString() == u"partially_filled")
+                open.push_back(placed.object().value("id").toInteger());
+        } else {
+            const qint64 id = open[std::size_t(random.bounded(int(open.size())))];
+            // Either owner may try: a foreign or closed order is refused, which changes no book.
+            admin->request("DELETE", "/api/v1/orders/" + QByteArray::number(id));
+        }
+    }
+    // Every update arrives, in order, one seq after the other, until the stream is where the book is.
+    const ApiResponse book = admin->get("/api/v1/orderbook/BTC-USD?depth=1000");
+    QCOMPARE(book.status, 200);
+    const qint64 last = book.object().value("seq").toInteger();
+    while (seq < last) {
+        const auto update = reader.next();
+        QVERIFY2(update, qPrintable(QStringLiteral("no update after seq %1 of %2").arg(seq).arg(last)));
+        QCOMPARE(update->first, QByteArray("orderbook_update"));
+        const QJsonObject body = QJsonDocument::fromJson(update->second).object();
+        QCOMPARE(body.value("seq").toInteger(), seq + 1);
+        seq = body.value("seq").toInteger();
+        apply(bids, body.value("bids").toArray());
+        apply(asks, body.value("asks").toArray());
+    }
+    Book expectedBids;
+    Book expectedAsks;
+    apply(expectedBids, book.object().value("bids").toArray());
+    apply(expectedAsks, book.object().value("asks").toArray());
+    QCOMPARE(bids, expectedBids);
+    QCOMPARE(asks, expectedAsks);
+
+    // The stream counts as an SSE connection in the stats.
+    QCOMPARE(admin->get("/admin/system/stats").object().value("connections").toObject().value("sse").toInt(), 1);
 }
 
 QTEST_GUILESS_MAIN(tst_Api)
