@@ -191,6 +191,28 @@ void writeBalances(JsonWriter &json, const std::vector<sql::BalanceRecord> &bala
     json.endArray().endObject();
 }
 
+QByteArray orderBookBody(const MarketState &market, const InstrumentView &instrument, std::size_t depth)
+{
+    const Precision precision = precisionOf(instrument);
+    JsonWriter json;
+    json.beginObject();
+    json.field("symbol", instrument.symbol.view());
+    json.field("seq", market.bookSeq(instrument.id));
+    for (const Side side : {Side::Buy, Side::Sell}) {
+        json.key(side == Side::Buy ? "bids" : "asks").beginArray();
+        for (const LevelView &level : market.levels(instrument.id, side, depth)) {
+            json.beginArray();
+            json.decimal(level.price, precision.price);
+            json.decimal(level.quantity, precision.quantity);
+            json.endArray();
+        }
+        json.endArray();
+    }
+    json.field("timestamp", rfc3339(VenueService::now()));
+    json.endObject();
+    return json.take();
+}
+
 QByteArray csvHeader()
 {
     return QByteArrayLiteral("id,client_order_id,symbol,side,type,time_in_force,price,quantity,filled_quantity,"

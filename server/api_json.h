@@ -32,6 +32,9 @@ void writeCandle(JsonWriter &json, const sql::CandleRecord &candle, Precision pr
 void writeUser(JsonWriter &json, const sql::UserRecord &user);
 void writeAuditEntry(JsonWriter &json, const sql::AuditRecord &entry);
 void writeBalances(JsonWriter &json, const std::vector<sql::BalanceRecord> &balances);
+// {"symbol","seq","bids":[[p,q]...],"asks":[...],"timestamp"}: up to `depth` levels a side, best first, and
+// the book's seq (the last update the levels include).
+QByteArray orderBookBody(const MarketState &market, const InstrumentView &instrument, std::size_t depth);
 
 // {"data":[...],"page":1,"page_size":50,"total":1234}, each row written by `row`.
 template<typename Row, typename WriteRow>

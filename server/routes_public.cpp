@@ -152,25 +152,7 @@ void HttpApi::getOrderBook(const ExchangePtr &exchange)
     const std::optional<std::int64_t> depth = intParam(exchange, "depth", 1, 1000, 50, true);
     if (!depth)
         return;
-    const MarketState &market = m_service.market();
-    const Precision precision = precisionOf(instrument);
-    JsonWriter json;
-    json.beginObject();
-    json.field("symbol", instrument->symbol.view());
-    json.field("seq", market.bookSeq(instrument->id));
-    for (const Side side : {Side::Buy, Side::Sell}) {
-        json.key(side == Side::Buy ? "bids" : "asks").beginArray();
-        for (const auto &level : market.levels(instrument->id, side, std::size_t(*depth))) {
-            json.beginArray();
-            json.decimal(level.price, precision.price);
-            json.decimal(level.quantity, precision.quantity);
-            json.endArray();
-        }
-        json.endArray();
-    }
-    json.field("timestamp", rfc3339(VenueService::now()));
-    json.endObject();
-    sendJson(exchange, 200, json.take());
+    sendJson(exchange, 200, orderBookBody(m_service.market(), *instrument, std::size_t(*depth)));
 }
 
 void HttpApi::getTrades(const ExchangePtr &exchange)

@@ -46,26 +46,10 @@ void HttpApi::getOrderBookStream(const ExchangePtr &exchange)
     if (!instrument)
         return;
     const MarketState &market = m_service.market();
-    const Precision precision = precisionOf(instrument);
-    JsonWriter json;
-    json.beginObject();
-    json.field("symbol", instrument->symbol.view());
-    json.field("seq", market.bookSeq(instrument->id));
-    for (const Side side : {Side::Buy, Side::Sell}) {
-        json.key(side == Side::Buy ? "bids" : "asks").beginArray();
-        for (const LevelView &level : market.levels(instrument->id, side, std::numeric_limits<std::size_t>::max())) {
-            json.beginArray();
-            json.decimal(level.price, precision.price);
-            json.decimal(level.quantity, precision.quantity);
-            json.endArray();
-        }
-        json.endArray();
-    }
-    json.field("timestamp", rfc3339(VenueService::now()));
-    json.endObject();
+    const QByteArray snapshot = orderBookBody(market, *instrument, std::numeric_limits<std::size_t>::max());
     exchange->gzip = false; // events must reach the client as they happen
     beginStream(exchange, 200, "text/event-stream; charset=utf-8", {{"X-Accel-Buffering", "no"}});
-    streamChunk(exchange, sseEvent(market.bookSeq(instrument->id), "snapshot", json.take()));
+    streamChunk(exchange, sseEvent(market.bookSeq(instrument->id), "snapshot", snapshot));
     m_bookStreams[instrument->id].push_back(exchange);
     updateStreamGauge();
 }
