@@ -649,7 +649,8 @@ void tst_Options::usageNamesEveryOption()
     for (const char *name :
          {"--listen", "--data-dir", "--database-url", "--config", "--headless", "--log-format", "--log-level", "--help",
           "--version", "BOURSE_LISTEN", "BOURSE_DATA_DIR", "BOURSE_DATABASE_URL", "BOURSE_CONFIG", "BOURSE_LOG_FORMAT",
-          "BOURSE_LOG_LEVEL", "/home/me/.local/share/bourse"}) {
+          "BOURSE_LOG_LEVEL", "--tls-cert", "--tls-key", "BOURSE_TLS_CERT", "BOURSE_TLS_KEY",
+          "/home/me/.local/share/bourse"}) {
         QVERIFY2(usage.contains(QLatin1StringView(name)), name);
     }
 }
