@@ -177,6 +177,8 @@ private:
     void getFills(const ExchangePtr &exchange);
     void getAccount(const ExchangePtr &exchange);
     void exportNext(const ExchangePtr &exchange, std::shared_ptr<sql::OrderExport> cursor);
+    // The filter of the order listing and its export (status, symbol, user_id), as the caller may use it.
+    std::optional<sql::OrderFilter> orderFilterOf(const ExchangePtr &exchange);
     // ---- admin (routes_admin.cpp)
     void getUsers(const ExchangePtr &exchange);
     void postUser(const ExchangePtr &exchange);

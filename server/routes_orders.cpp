@@ -91,7 +91,7 @@ void HttpApi::postOrder(const ExchangePtr &exchange)
                          }));
 }
 
-void HttpApi::getOrders(const ExchangePtr &exchange)
+std::optional<sql::OrderFilter> HttpApi::orderFilterOf(const ExchangePtr &exchange)
 {
     sql::OrderFilter filter;
     const QByteArrayView status = exchange->queryValue("status").value_or("all");
@@ -104,38 +104,38 @@ void HttpApi::getOrders(const ExchangePtr &exchange)
     else {
         fail(exchange, ErrorCode::ValidationError, QStringLiteral("status must be one of open, closed, all"),
              QStringLiteral("status"));
-        return;
+        return std::nullopt;
     }
     if (const auto symbol = exchange->queryValue("symbol")) {
         const std::optional<InstrumentView> instrument = symbolParam(exchange, *symbol, true);
         if (!instrument)
-            return;
+            return std::nullopt;
         filter.instrument = instrument->id;
     }
     if (exchange->queryValue("user_id")) {
         const std::optional<std::int64_t> user = intParam(exchange, "user_id", 1,
                                                           std::numeric_limits<std::int64_t>::max(), 1, false);
         if (!user)
-            return;
+            return std::nullopt;
         filter.user = AccountId(*user);
     }
     const ServiceResult<sql::OrderFilter> allowed = m_service.checkedOrderFilter(exchange->caller, filter);
     if (!allowed) {
         fail(exchange, allowed.error());
-        return;
+        return std::nullopt;
     }
-    if (exchange->routePattern.endsWith("export.csv")) {
-        auto cursor = std::make_shared<sql::OrderExport>(*allowed);
-        beginStream(exchange, 200, "text/csv; charset=utf-8",
-                    {{"Content-Disposition", "attachment; filename=\"orders.csv\""}});
-        streamChunk(exchange, csvHeader());
-        exportNext(exchange, cursor);
+    return *allowed;
+}
+
+void HttpApi::getOrders(const ExchangePtr &exchange)
+{
+    const std::optional<sql::OrderFilter> filter = orderFilterOf(exchange);
+    if (!filter)
         return;
-    }
     const std::optional<sql::PageRequest> page = pageParams(exchange);
     if (!page)
         return;
-    m_service.orders(exchange->caller, *allowed, *page,
+    m_service.orders(exchange->caller, *filter, *page,
                      pageReply<sql::OrderRecord>(exchange, [this](JsonWriter &json, const sql::OrderRecord &order) {
                          writeOrder(json, order, m_service.market());
                      }));
@@ -143,7 +143,14 @@ void HttpApi::getOrders(const ExchangePtr &exchange)
 
 void HttpApi::getOrdersCsv(const ExchangePtr &exchange)
 {
-    getOrders(exchange);
+    const std::optional<sql::OrderFilter> filter = orderFilterOf(exchange);
+    if (!filter)
+        return;
+    auto cursor = std::make_shared<sql::OrderExport>(*filter);
+    beginStream(exchange, 200, "text/csv; charset=utf-8",
+                {{"Content-Disposition", "attachment; filename=\"orders.csv\""}});
+    streamChunk(exchange, csvHeader());
+    exportNext(exchange, cursor);
 }
 
 void HttpApi::exportNext(const ExchangePtr &exchange, std::shared_ptr<sql::OrderExport> cursor)

@@ -21,9 +21,11 @@ QByteArray chunk(const QByteArray &event)
     return QByteArray::number(event.size(), 16) + "\r\n" + event + "\r\n";
 }
 
-QByteArray sseEvent(std::uint64_t id, QByteArrayView name, const QByteArray &data)
+// An event with an id (the book's seq) unless none is given: an error event is no point to resume from.
+QByteArray sseEvent(std::optional<std::uint64_t> id, QByteArrayView name, const QByteArray &data)
 {
-    return "id: " + QByteArray::number(id) + "\nevent: " + name.toByteArray() + "\ndata: " + data + "\n\n";
+    const QByteArray idLine = id ? "id: " + QByteArray::number(*id) + '\n' : QByteArray();
+    return idLine + "event: " + name.toByteArray() + "\ndata: " + data + "\n\n";
 }
 
 void writeLevels(JsonWriter &json, std::string_view name, const std::vector<LevelChange> &levels, Precision precision)
@@ -90,9 +92,8 @@ bool HttpApi::feedStream(const ExchangePtr &exchange, const QByteArray &bytes)
         return false;
     }
     if (socket->clientBacklog() > kStreamBacklogBytes) {
-        socket->write(
-            chunk(sseEvent(0, "error", R"({"code":"SLOW_CONSUMER","message":"the stream fell too far behind"})")
-                      .replace("id: 0\n", "")));
+        socket->write(chunk(
+            sseEvent(std::nullopt, "error", R"({"code":"SLOW_CONSUMER","message":"the stream fell too far behind"})")));
         endStream(exchange);
         return false;
     }
