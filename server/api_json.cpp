@@ -1,6 +1,7 @@
 #include "api_json.h"
 
-#include <QDateTime>
+#include <cstdio>
+#include <ctime>
 
 namespace bourse::server {
 
@@ -47,8 +48,16 @@ namespace {} // namespace
 
 QByteArray rfc3339(TimeNs time)
 {
-    const qint64 ms = time >= 0 ? time / 1'000'000 : -((-time + 999'999) / 1'000'000);
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs).toLatin1();
+    // Every order answer writes two of these: formatted directly rather than through QDateTime::toString.
+    const std::int64_t ms = time >= 0 ? time / 1'000'000 : -((-time + 999'999) / 1'000'000);
+    const std::time_t seconds = std::time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    const int millis = int(ms - std::int64_t(seconds) * 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    const int length = std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+    return QByteArray(text, length);
 }
 
 void writeInstrument(JsonWriter &json, const InstrumentView &instrument)
