@@ -364,6 +364,18 @@ Expected<std::optional<OrderRecord>, QString> findOrderByClientId(QSqlDatabase &
     return std::optional<OrderRecord>(std::move(rows->front()));
 }
 
+Expected<std::vector<OrderRecord>, QString> openOrders(QSqlDatabase &db)
+{
+    // Only the open orders are read, however long the history: "user_id > 0", true of every order, lets SQLite
+    // seek into the partial index orders_user_open_id, whose WHERE the statement repeats word for word, and the
+    // unary + keeps it from reading every order ever placed through the primary key just to save the sort of
+    // the open ones (PostgreSQL reads +x as x).
+    return readRows<OrderRecord>(db, QStringLiteral("open orders"),
+                                 QStringLiteral("SELECT %1 FROM orders o WHERE o.user_id > 0 AND %2 ORDER BY +o.id")
+                                     .arg(kOrderColumns, kOpenPredicate),
+                                 {}, orderFrom);
+}
+
 OrderExport::OrderExport(OrderFilter filter, int chunkSize)
     : m_filter(filter)
     , m_chunkSize(std::clamp(chunkSize, 1, kMaxChunkSize))
@@ -593,6 +605,20 @@ Expected<std::vector<BalanceRecord>, QString> balances(QSqlDatabase &db, Account
                        "b.asset_id WHERE b.user_id = ? ORDER BY b.asset_id"),
         {integer(user)}, [](const Read &read) -> Expected<BalanceRecord, QString> {
             return BalanceRecord{static_cast<AssetId>(read.integer(0)), read.text(1), read.decimal(2), read.decimal(3)};
+        });
+}
+
+Expected<std::vector<std::pair<AccountId, BalanceRecord>>, QString> allBalances(QSqlDatabase &db)
+{
+    // The balances' primary key (user_id, asset_id) gives the order; each asset's code through its own key.
+    return readRows<std::pair<AccountId, BalanceRecord>>(
+        db, QStringLiteral("balances"),
+        QStringLiteral("SELECT b.user_id, b.asset_id, a.code, b.available, b.reserved FROM balances b JOIN assets a "
+                       "ON a.id = b.asset_id ORDER BY b.user_id, b.asset_id"),
+        {}, [](const Read &read) -> Expected<std::pair<AccountId, BalanceRecord>, QString> {
+            return std::pair{static_cast<AccountId>(read.integer(0)),
+                             BalanceRecord{static_cast<AssetId>(read.integer(1)), read.text(2), read.decimal(3),
+                                           read.decimal(4)}};
         });
 }
 

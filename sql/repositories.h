@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace bourse::sql {
@@ -119,6 +120,10 @@ Expected<std::optional<OrderRecord>, QString> findOrder(QSqlDatabase &db, OrderI
 // it, 24 h after its order closed). none: no such order.
 Expected<std::optional<OrderRecord>, QString> findOrderByClientId(QSqlDatabase &db, AccountId user,
                                                                   QStringView clientOrderId);
+
+// Every user's open orders (new or partially_filled), by id: what server::AccountState loads at start-up. Read
+// through the open orders' own index (orders_user_open_id), never the whole history, and sorted by id.
+Expected<std::vector<OrderRecord>, QString> openOrders(QSqlDatabase &db);
 
 // The CSV export: the listing of listOrders(), in the same order, read in chunks of at most `chunkSize`
 // rows, each chunk its own statement that continues below the last id of the previous one (a keyset, not
@@ -246,6 +251,9 @@ struct BalanceRecord
 
 // Every asset the user has held, by asset id.
 Expected<std::vector<BalanceRecord>, QString> balances(QSqlDatabase &db, AccountId user);
+// Every balance row of every user, by user then asset id, each with its asset's code: what
+// server::AccountState loads at start-up.
+Expected<std::vector<std::pair<AccountId, BalanceRecord>>, QString> allBalances(QSqlDatabase &db);
 
 struct InstrumentRecord
 {

@@ -294,6 +294,21 @@ std::vector<std::pair<TradeId, OrderId>> fillIdsOf(const std::vector<FillRecord>
     return ids;
 }
 
+// Field for field.
+bool sameOrder(const OrderRecord &a, const OrderRecord &b)
+{
+    return a.id == b.id && a.user == b.user && a.instrument == b.instrument && a.clientOrderId == b.clientOrderId
+           && a.side == b.side && a.type == b.type && a.timeInForce == b.timeInForce && a.postOnly == b.postOnly
+           && a.stp == b.stp && a.price == b.price && a.quantity == b.quantity && a.filledQuantity == b.filledQuantity
+           && a.filledNotional == b.filledNotional && a.status == b.status && a.createdAt == b.createdAt
+           && a.updatedAt == b.updatedAt && a.seq == b.seq;
+}
+
+bool sameBalance(const BalanceRecord &a, const BalanceRecord &b)
+{
+    return a.asset == b.asset && a.assetCode == b.assetCode && a.available == b.available && a.reserved == b.reserved;
+}
+
 // A future of the pool, waited for on the test thread (events keep flowing meanwhile).
 template<typename T>
 std::optional<QueryResult<T>> await(QFuture<QueryResult<T>> future, int timeoutMs = 30'000)
@@ -499,6 +514,33 @@ private slots:
                 QVERIFY(listed);
                 QCOMPARE(total, std::int64_t(expected.size()));
                 QVERIFY(fillIdsOf(*listed) == expected);
+            }
+        }
+
+        // What the server loads at start-up: every user's open orders, by id, each as findOrder() reads it, and
+        // every user's balance rows, as balances() lists them user by user.
+        const auto open = openOrders(db);
+        QVERIFY2(open, qPrintable(describe(open)));
+        std::vector<OrderId> expectedOpen = model.orderIds({std::nullopt, OrderStatusFilter::Open, std::nullopt});
+        std::reverse(expectedOpen.begin(), expectedOpen.end());
+        QVERIFY(!expectedOpen.empty());
+        QVERIFY(idsOf(*open) == expectedOpen);
+        for (const OrderRecord &order : *open)
+            QVERIFY(sameOrder(order, findOrder(db, order.id)->value()));
+        const auto everyBalance = allBalances(db);
+        QVERIFY2(everyBalance, qPrintable(describe(everyBalance)));
+        QVERIFY(!everyBalance->empty());
+        for (std::size_t i = 0; i < everyBalance->size();) {
+            const AccountId user = everyBalance->at(i).first;
+            QVERIFY(i == 0 || everyBalance->at(i - 1).first < user);
+            const auto held = balances(db, user);
+            QVERIFY2(held, qPrintable(describe(held)));
+            QVERIFY(!held->empty());
+            for (const BalanceRecord &balance : *held) {
+                QVERIFY(i < everyBalance->size());
+                QCOMPARE(everyBalance->at(i).first, user);
+                QVERIFY(sameBalance(everyBalance->at(i).second, balance));
+                ++i;
             }
         }
     }
@@ -927,6 +969,73 @@ private slots:
         QCOMPARE(eth.updatedAt, kT0 + 2 * kSecond);
     }
 
+    // The start-up reads: every user's open orders (new and partly filled, never closed ones), by id, in full; every
+    // user's balance rows, by user and asset, with their codes.
+    void openOrdersAndAllBalances_data() { test::TestDatabases::addDriverRows(); }
+    void openOrdersAndAllBalances()
+    {
+        QFETCH(DatabaseUrl::Driver, driver);
+        auto connection = open(driver);
+        QVERIFY(connection);
+        QSqlDatabase &db = connection->database();
+        const auto none = openOrders(db);
+        QVERIFY2(none, qPrintable(describe(none)));
+        QVERIFY(none->empty());
+        QVERIFY(allBalances(db)->empty());
+
+        Venue venue;
+        const OrderId resting = venue.place(kT0 + kSecond, 2, "ETH-USD", Side::Sell, dec("60"), dec("3"), "keep-1");
+        const OrderId partly = venue.place(kT0 + 2 * kSecond, 1, "BTC-USD", Side::Sell, dec("100"), dec("2"));
+        const OrderId filled = venue.place(kT0 + 3 * kSecond, 3, "BTC-USD", Side::Buy, dec("100"), dec("0.5"));
+        const OrderId cancelled = venue.place(kT0 + 4 * kSecond, 3, "BTC-USD", Side::Buy, dec("90"), dec("1"));
+        venue.cancel(kT0 + 5 * kSecond, 3, cancelled);
+        const OrderId market = venue.place(kT0 + 6 * kSecond, 1, "ETH-USD", Side::Sell, std::nullopt, dec("1"));
+        const OrderId amended = venue.place(kT0 + 7 * kSecond, 1, "BTC-USD", Side::Buy, dec("50"), dec("1"));
+        QVERIFY(venue.apply(kT0 + 8 * kSecond, AmendOrder{1, amended, dec("51"), dec("2")}).ok());
+        QVERIFY(venue.commit(*connection));
+
+        const auto open = openOrders(db);
+        QVERIFY2(open, qPrintable(describe(open)));
+        QCOMPARE(idsOf(*open), (std::vector<OrderId>{resting, partly, amended}));
+        const OrderRecord &first = open->at(0);
+        QCOMPARE(first.user, AccountId(2));
+        QCOMPARE(first.instrument, kEth);
+        QCOMPARE(first.clientOrderId, QStringLiteral("keep-1"));
+        QCOMPARE(first.side, Side::Sell);
+        QCOMPARE(first.status, OrderStatus::New);
+        QCOMPARE(first.quantity, dec("3"));
+        QCOMPARE(first.createdAt, kT0 + kSecond);
+        const OrderRecord &second = open->at(1);
+        QCOMPARE(second.status, OrderStatus::PartiallyFilled);
+        QCOMPARE(second.filledQuantity, dec("0.5"));
+        QCOMPARE(second.filledNotional, dec("50"));
+        QCOMPARE(second.updatedAt, kT0 + 3 * kSecond);
+        const OrderRecord &third = open->at(2);
+        QCOMPARE(third.price, std::optional<Decimal>(dec("51")));
+        QCOMPARE(third.quantity, dec("2"));
+        QCOMPARE(third.updatedAt, kT0 + 8 * kSecond);
+        for (const OrderRecord &order : *open)
+            QVERIFY(sameOrder(order, findOrder(db, order.id)->value()));
+        for (const OrderId closed : {filled, cancelled, market})
+            QVERIFY(!findOrder(db, closed)->value().isOpen());
+
+        const auto everyBalance = allBalances(db);
+        QVERIFY2(everyBalance, qPrintable(describe(everyBalance)));
+        QStringList rows;
+        for (const auto &[user, balance] : *everyBalance) {
+            rows << QStringLiteral("%1 %2 %3 %4/%5")
+                        .arg(user)
+                        .arg(balance.asset)
+                        .arg(balance.assetCode, QString::fromStdString(balance.available.toString()),
+                             QString::fromStdString(balance.reserved.toString()));
+        }
+        // Account 1 sold 0.5 BTC for 50 USD and reserves 1.5 BTC for the rest of its offer and 102 USD for its
+        // bid (its market sell met no bid); account 2 reserves 3 ETH; account 3 bought 0.5 BTC for 50 USD.
+        QCOMPARE(rows, (QStringList{"1 0 BTC 998/1.5", "1 1 USD 9999948/102", "1 2 ETH 10000/0", "2 0 BTC 1000/0",
+                                    "2 1 USD 10000000/0", "2 2 ETH 9997/3", "3 0 BTC 1000.5/0", "3 1 USD 9999950/0",
+                                    "3 2 ETH 10000/0"}));
+    }
+
     void usersAndAudit_data() { test::TestDatabases::addDriverRows(); }
     void usersAndAudit()
     {
@@ -1124,6 +1233,15 @@ private slots:
             {"candles", [&] { return ok(latestCandles(db, kBtc, 60, 100)); }, {}, {}},
             {"ticker", [&] { return ok(ticker24h(db, kBtc, kT0 + kDay)); }, {"trades_instrument_time_id"}, {"e", "m"}},
             {"balances", [&] { return ok(balances(db, 1)); }, {}, {}},
+            // Start-up: the open orders alone through their partial index, then sorted by id; the balances whole,
+            // in key order.
+            {"every user's open orders at start-up",
+             [&] { return ok(openOrders(db)); },
+             {"orders_user_open_id"},
+             {},
+             true,
+             {"orders_user_id", "orders_user_instrument_id"}},
+            {"every balance at start-up", [&] { return ok(allBalances(db)); }, {}, {"b"}},
             {"instruments", [&] { return ok(instruments(db)); }, {}, {"i"}},
             {"users", [&] { return ok(listUsers(db, {})); }, {}, {"users"}},
             {"audit log", [&] { return ok(listAudit(db, {})); }, {"audit_log_at"}, {}},
