@@ -148,6 +148,55 @@ void writeCandle(JsonWriter &json, const sql::CandleRecord &candle, Precision pr
     json.endObject();
 }
 
+QByteArray tickerBody(const InstrumentView &instrument, const sql::TickerFigures &figures, const MarketState &market)
+{
+    const auto bestBid = market.bestBid(instrument.id);
+    const auto bestAsk = market.bestAsk(instrument.id);
+    const Precision precision = precisionOf(instrument);
+    const auto optional = [&precision](JsonWriter &json, std::string_view name, const std::optional<Decimal> &value) {
+        json.key(name);
+        if (value)
+            json.decimal(*value, precision.price);
+        else
+            json.null();
+    };
+    JsonWriter json;
+    json.beginObject();
+    json.field("symbol", instrument.symbol.view());
+    optional(json, "last", figures.lastPrice);
+    optional(json, "best_bid", bestBid ? std::optional<Decimal>(bestBid->price) : std::nullopt);
+    optional(json, "best_ask", bestAsk ? std::optional<Decimal>(bestAsk->price) : std::nullopt);
+    optional(json, "open_24h", figures.open);
+    optional(json, "high_24h", figures.high);
+    optional(json, "low_24h", figures.low);
+    json.key("volume_24h").decimal(figures.volume, precision.quantity);
+    json.key("change_24h_pct");
+    if (figures.open && figures.lastPrice && figures.open->raw() > 0) {
+        // (last - open) / open × 100, to two decimals, exact integer arithmetic (truncated).
+        __extension__ using Wide = __int128;
+        const Wide change = (Wide(figures.lastPrice->raw()) - figures.open->raw()) * 100 * Decimal::kOne
+                            / figures.open->raw();
+        const std::int64_t cents = std::int64_t(change / (Decimal::kOne / 100));
+        json.decimal(Decimal::fromRaw(cents * (Decimal::kOne / 100)), 2);
+    } else {
+        json.null();
+    }
+    json.endObject();
+    return json.take();
+}
+
+QByteArray streamMessage(QByteArrayView type, QByteArrayView channel, QByteArrayView object)
+{
+    QByteArray out;
+    out.reserve(type.size() + channel.size() + object.size() + 32);
+    out.append(R"({"type":")").append(type).append(R"(","channel":")").append(channel).append('"');
+    const QByteArrayView members = object.sliced(1); // after the '{': the members and the closing '}'
+    if (members.trimmed() != "}")
+        out.append(',');
+    out.append(members);
+    return out;
+}
+
 void writeUser(JsonWriter &json, const sql::UserRecord &user)
 {
     json.beginObject();

@@ -35,6 +35,11 @@ void writeBalances(JsonWriter &json, const std::vector<sql::BalanceRecord> &bala
 // {"symbol","seq","bids":[[p,q]...],"asks":[...],"timestamp"}: up to `depth` levels a side, best first, and
 // the book's seq (the last update the levels include).
 QByteArray orderBookBody(const MarketState &market, const InstrumentView &instrument, std::size_t depth);
+// {"symbol","last","best_bid","best_ask","open_24h","high_24h","low_24h","volume_24h","change_24h_pct"}: the
+// 24 h figures from the trades, the best prices from the book.
+QByteArray tickerBody(const InstrumentView &instrument, const sql::TickerFigures &figures, const MarketState &market);
+// A stream message: {"type":..,"channel":..} followed by the members of `object` (a JSON object).
+QByteArray streamMessage(QByteArrayView type, QByteArrayView channel, QByteArrayView object);
 
 // {"data":[...],"page":1,"page_size":50,"total":1234}, each row written by `row`.
 template<typename Row, typename WriteRow>

@@ -90,18 +90,19 @@ std::optional<QByteArrayView> HttpApi::Exchange::queryValue(QByteArrayView name)
     return std::nullopt;
 }
 
-HttpApi::HttpApi(VenueService &service, MetricsRegistry &metrics, QString version, QObject *parent)
+HttpApi::HttpApi(VenueService &service, StreamFeeds &feeds, MetricsRegistry &metrics, QString version,
+                 QObject *parent)
     : QAbstractHttpServer(parent)
     , m_service(service)
     , m_metrics(metrics)
     , m_version(std::move(version))
+    , m_feeds(feeds)
 {
     m_clock.start();
     m_openApi = readResource(QStringLiteral(":/bourse/resources/openapi.json"));
     m_docs = readResource(QStringLiteral(":/bourse/resources/docs.html"));
     m_requestsTotal = &m_metrics.counter("bourse_http_requests_all_total", "Every HTTP request answered by a route");
     m_sseConnections = &m_metrics.gauge("sse_connections", "Open server-sent event streams");
-    connect(&m_service, &VenueService::marketChanged, this, &HttpApi::publishBooks);
     m_streamPing.setInterval(std::chrono::seconds(15));
     connect(&m_streamPing, &QTimer::timeout, this, &HttpApi::pingStreams);
     m_streamPing.start();
@@ -112,6 +113,7 @@ HttpApi::HttpApi(VenueService &service, MetricsRegistry &metrics, QString versio
     addRoute("GET", "/openapi.json", &HttpApi::getOpenApi, Access::Public, Body::None, false);
     addRoute("GET", "/docs", &HttpApi::getDocs, Access::Public, Body::None, false);
     addRoute("GET", "/api/v1/time", &HttpApi::getTime, Access::Public);
+    addRoute("GET", "/ws", &HttpApi::getWebSocketWithoutUpgrade, Access::Public, Body::None, false);
     addRoute("GET", "/api/v1/instruments", &HttpApi::getInstruments, Access::Public);
     addRoute("GET", "/api/v1/orderbook/{symbol}", &HttpApi::getOrderBook, Access::Public);
     addRoute("GET", "/api/v1/orderbook/{symbol}/stream", &HttpApi::getOrderBookStream, Access::Public);

@@ -15,6 +15,7 @@
 #include "json_reader.h"
 #include "metrics.h"
 #include "rate_limiter.h"
+#include "stream_feeds.h"
 #include "venue_service.h"
 
 #include <QAbstractHttpServer>
@@ -33,7 +34,8 @@ class HttpApi final : public QAbstractHttpServer
     Q_OBJECT
 
 public:
-    HttpApi(VenueService &service, MetricsRegistry &metrics, QString version, QObject *parent = nullptr);
+    HttpApi(VenueService &service, StreamFeeds &feeds, MetricsRegistry &metrics, QString version,
+            QObject *parent = nullptr);
     ~HttpApi() override;
 
     // Serves what `edge` (already listening) accepts; the edge becomes this server's child.
@@ -152,10 +154,11 @@ private:
     void getCandles(const ExchangePtr &exchange);
     void getTicker(const ExchangePtr &exchange);
     // ---- the order book event stream (routes_stream.cpp)
+    class SseStream;
     void getOrderBookStream(const ExchangePtr &exchange);
-    void publishBooks(const std::vector<BookDelta> &deltas);
-    // Writes an event to a subscriber; false when its stream has ended (gone, or cut off as too slow).
-    bool feedStream(const ExchangePtr &exchange, const QByteArray &bytes);
+    // GET /ws that does not ask for an upgrade (upgrades never reach the routes: ws_gateway.h).
+    void getWebSocketWithoutUpgrade(const ExchangePtr &exchange);
+    void removeStreamLater(SseStream *stream);
     void pingStreams();
     void endStreams();
     void updateStreamGauge();
@@ -213,8 +216,9 @@ private:
     RateLimiter m_rateLimiter;
     QElapsedTimer m_clock;
     bool m_shuttingDown = false;
-    QHash<InstrumentId, std::vector<ExchangePtr>> m_bookStreams; // the subscribers of each book's stream
-    QTimer m_streamPing;                                         // a comment line every 15 s
+    StreamFeeds &m_feeds;
+    std::vector<std::shared_ptr<SseStream>> m_streams; // the open order book event streams
+    QTimer m_streamPing;                               // a comment line every 15 s
     Gauge *m_sseConnections = nullptr;
     Counter *m_requestsTotal = nullptr;                  // all requests, for requests per second
     QHash<QByteArray, Counter *> m_requestCounters;      // "GET /api/v1/orders 201" → its series

@@ -3,11 +3,15 @@
 #include "server_log.h"
 
 #include <QRandomGenerator>
+#include <QSocketNotifier>
 #include <QSslServer>
+#include <QSslSocket>
 
 #include <atomic>
 
+#include <cerrno>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace bourse::server {
 
@@ -40,7 +44,8 @@ const char *reasonPhrase(int status)
 }
 
 // An answer the edge gives on its own, always closing the connection.
-QByteArray edgeResponse(ErrorCode code, const QByteArray &message, const QByteArray &requestId, int retryAfter = 0)
+QByteArray edgeResponse(ErrorCode code, const QByteArray &message, const QByteArray &requestId, int retryAfter = 0,
+                        const std::vector<std::pair<QByteArray, QByteArray>> &headers = {})
 {
     const int status = httpStatus(code);
     const QByteArray body = errorBody(code, QString::fromUtf8(message), requestId);
@@ -51,6 +56,8 @@ QByteArray edgeResponse(ErrorCode code, const QByteArray &message, const QByteAr
     out.append("\r\nX-Request-Id: ").append(requestId);
     if (retryAfter > 0)
         out.append("\r\nRetry-After: ").append(QByteArray::number(retryAfter));
+    for (const auto &[name, value] : headers)
+        out.append("\r\n").append(name).append(": ").append(value);
     out.append("\r\nConnection: close\r\n\r\n").append(body);
     return out;
 }
@@ -85,6 +92,26 @@ QByteArray serialize(const HttpRequest &request)
     }
     out.append("Content-Length: ").append(QByteArray::number(request.body.size())).append("\r\n\r\n");
     out.append(request.body);
+    return out;
+}
+
+// An Upgrade header that names the websocket protocol.
+bool wantsWebSocket(const HttpRequestHead &head)
+{
+    const std::optional<QByteArrayView> upgrade = head.header("upgrade");
+    return upgrade && headerListHas(*upgrade, "websocket");
+}
+
+// The opening handshake as QWebSocketServer reads it back: only the fields it needs (the gate has checked
+// them), so that none of the client's other fields can trip its own, smaller limits.
+QByteArray handshakeOf(const HttpRequestHead &head)
+{
+    QByteArray out = "GET " + head.path().toByteArray() + " HTTP/1.1\r\n";
+    for (const char *name : {"Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Origin"}) {
+        if (const std::optional<QByteArrayView> value = head.header(name))
+            out.append(name).append(": ").append(*value).append("\r\n");
+    }
+    out.append("\r\n");
     return out;
 }
 
@@ -216,12 +243,58 @@ qint64 RequestSocket::clientBacklog() const
     return connection ? connection->m_socket->bytesToWrite() : 0;
 }
 
+void RequestSocket::setSendBuffer(int bytes)
+{
+    if (m_connection && m_connection->m_socket)
+        m_connection->m_socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption, bytes);
+}
+
 bool RequestSocket::isClientConnected() const
 {
     const EdgeConnection *connection = m_connection;
     if (!connection)
         return false;
     return !connection->m_gone && connection->m_state != EdgeConnection::State::Closing;
+}
+
+// ---- lingeringClose
+
+void lingeringClose(QTcpSocket *socket, std::chrono::milliseconds linger)
+{
+    if (!socket || qobject_cast<QSslSocket *>(socket) || socket->bytesToWrite() > 0)
+        return;
+    const qintptr descriptor = socket->socketDescriptor();
+    if (descriptor < 0)
+        return;
+    const int fd = ::dup(int(descriptor));
+    if (fd < 0)
+        return;
+    ::shutdown(fd, SHUT_WR);
+    // Owned by the notifier's thread's event loop: gone at EOF, at an error, or when the linger is over.
+    auto *notifier = new QSocketNotifier(fd, QSocketNotifier::Read);
+    const auto finish = [notifier, fd] {
+        ::close(fd);
+        notifier->setEnabled(false);
+        notifier->deleteLater();
+    };
+    QObject::connect(notifier, &QSocketNotifier::activated, notifier, [notifier, fd, finish] {
+        if (!notifier->isEnabled())
+            return;
+        char scratch[16 * 1024];
+        for (;;) {
+            const ssize_t n = ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+            if (n > 0)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+            finish(); // EOF or an error: the peer is done
+            return;
+        }
+    });
+    QTimer::singleShot(linger, notifier, [notifier, finish] {
+        if (notifier->isEnabled())
+            finish();
+    });
 }
 
 // ---- HttpEdge
@@ -451,6 +524,10 @@ void EdgeConnection::process()
 
 void EdgeConnection::handOver(HttpRequest request)
 {
+    if (m_edge->m_gate && wantsWebSocket(request.head)) {
+        upgrade(std::move(request));
+        return;
+    }
     m_state = State::Handling;
     m_keepAlive = request.head.keepAlive;
     m_closeAfterResponse = false;
@@ -476,6 +553,31 @@ void EdgeConnection::handOver(HttpRequest request)
         if (m_framer.buffered() > 0)
             m_requestStarted = m_lastActivity;
     }
+}
+
+void EdgeConnection::upgrade(HttpRequest request)
+{
+    const QByteArray id = requestIdFor(request.head.header("x-request-id"));
+    std::optional<UpgradeRefusal> refusal = m_edge->m_gate->check(request, m_peer, id);
+    if (!refusal && (m_gone || m_edge->m_draining))
+        refusal = UpgradeRefusal{ErrorCode::ServiceUnavailable, "the server is shutting down", {}};
+    if (refusal) {
+        if (!m_gone && m_socket->state() == QAbstractSocket::ConnectedState)
+            m_socket->write(edgeResponse(refusal->code, refusal->message, id, 0, refusal->headers));
+        m_edge->report(EdgeEvent{EdgeEvent::Kind::Refused, refusal->code, refusal->message, id, m_peer});
+        close();
+        return;
+    }
+    m_state = State::Upgraded;
+    QObject::disconnect(m_socket, nullptr, this, nullptr);
+    connect(m_socket, &QAbstractSocket::disconnected, this, &EdgeConnection::onDisconnected);
+    m_requestSocket->connectionClosed(); // QHttpServer lets go of it (and deletes it later)
+    m_requestSocket = nullptr;
+    // What the client sent after the handshake (frames, if it did not wait for the answer) follows it.
+    const QByteArray replay = handshakeOf(request.head) + m_framer.takeBuffered();
+    for (qsizetype i = replay.size(); i-- > 0;)
+        m_socket->ungetChar(replay.at(i));
+    m_edge->m_gate->adopt(m_socket, request, m_peer);
 }
 
 void EdgeConnection::responseEnded(bool close)
@@ -574,6 +676,8 @@ void EdgeConnection::checkDeadlines(qint64 now)
         if (now - m_lastActivity > kLingerMilliseconds)
             m_socket->abort();
         return;
+    case State::Upgraded:
+        return; // the gate keeps its own deadlines
     }
 }
 
@@ -585,7 +689,8 @@ void EdgeConnection::onDisconnected()
     if (m_finished)
         return;
     m_finished = true;
-    m_requestSocket->connectionClosed();
+    if (m_requestSocket)
+        m_requestSocket->connectionClosed();
     m_edge->connectionFinished(this);
 }
 

@@ -90,6 +90,8 @@ public:
     qint64 clientBacklog() const;
     // False once the client has gone: a streaming response should stop.
     bool isClientConnected() const;
+    // SO_SNDBUF of the client's socket (a streaming response bounds what the kernel holds for it).
+    void setSendBuffer(int bytes);
 
     qint64 bytesAvailable() const override;
     qint64 bytesToWrite() const override;
@@ -115,6 +117,37 @@ private:
     bool m_closeRequested = false;
 };
 
+// Closes a plain TCP socket whose peer may still be sending without destroying what was written last: a
+// socket closed with unread input answers with RST, and the peer's kernel may then drop the final bytes (a
+// close frame) before its application reads them. So the socket is half-closed once `socket` has nothing
+// left to write, and what still arrives is read and dropped until the peer closes or `linger` passes. Call
+// it right before the owner of `socket` closes it (the descriptor is duplicated for the lingering). No-op
+// for a socket with unsent output (closing waits for that to go out anyway) or without a descriptor.
+void lingeringClose(QTcpSocket *socket, std::chrono::milliseconds linger);
+
+// The answer to a WebSocket upgrade the gate refuses: the error, and headers to add (Allow, ...).
+struct UpgradeRefusal
+{
+    ErrorCode code = ErrorCode::BadRequest;
+    QByteArray message;
+    std::vector<std::pair<QByteArray, QByteArray>> headers;
+};
+
+// Decides on the requests that ask for a WebSocket (an Upgrade header naming "websocket"); they never reach
+// QHttpServer. check() comes first: a refusal is answered by the edge, which then closes the connection.
+// Otherwise the edge stops reading the connection, puts the request's handshake back in front of the bytes
+// the socket has not given out yet, and calls adopt(): from then on the gate reads and writes the socket.
+// It stays the edge's child (and counts toward its per-IP cap) until it disconnects, when the edge deletes
+// it. The edge's thread.
+class UpgradeGate
+{
+public:
+    virtual ~UpgradeGate() = default;
+    virtual std::optional<UpgradeRefusal> check(const HttpRequest &request, const QHostAddress &peer,
+                                                const QByteArray &requestId) = 0;
+    virtual void adopt(QTcpSocket *socket, const HttpRequest &request, const QHostAddress &peer) = 0;
+};
+
 class HttpEdge final : public QTcpServer
 {
     Q_OBJECT
@@ -133,6 +166,8 @@ public:
     void setLimits(const EdgeLimits &limits);
     const EdgeLimits &limits() const { return m_limits; }
     void setEventHandler(std::function<void(const EdgeEvent &)> handler) { m_onEvent = std::move(handler); }
+    // Where WebSocket upgrades go; without a gate they are served as plain HTTP requests.
+    void setUpgradeGate(UpgradeGate *gate) { m_gate = gate; }
 
     int connectionCount() const { return static_cast<int>(m_connections.size()); }
     int connectionsFrom(const QHostAddress &peer) const { return m_perIp.value(peer); }
@@ -159,6 +194,7 @@ private:
     bool m_tls = false;
     EdgeLimits m_limits;
     std::function<void(const EdgeEvent &)> m_onEvent;
+    UpgradeGate *m_gate = nullptr;
     QHash<QHostAddress, int> m_perIp;
     std::vector<EdgeConnection *> m_connections; // children of this edge
     std::deque<QPointer<RequestSocket>> m_pending; // handed to QHttpServer by nextPendingConnection()
@@ -184,11 +220,12 @@ private:
     friend class HttpEdge;
     friend class RequestSocket;
 
-    enum class State : std::uint8_t { Reading, Handling, Closing };
+    enum class State : std::uint8_t { Reading, Handling, Closing, Upgraded };
 
     void onReadyRead();
     void process();
     void handOver(HttpRequest request);
+    void upgrade(HttpRequest request);
     void refuse(ErrorCode code, const QByteArray &message);
     void responseEnded(bool close);
     void flush();
@@ -198,7 +235,8 @@ private:
 
     HttpEdge *m_edge;
     QTcpSocket *m_socket; // child
-    RequestSocket *m_requestSocket; // child; QHttpServer may deleteLater() it once told it is disconnected
+    RequestSocket *m_requestSocket; // child; QHttpServer may deleteLater() it once told it is disconnected;
+                                    // null once the connection was upgraded
     QHostAddress m_peer;
     HttpFramer m_framer;
     State m_state = State::Reading;

@@ -491,6 +491,29 @@ HttpFramer::Step HttpFramer::readChunked()
     }
 }
 
+bool headerListHas(QByteArrayView list, QByteArrayView token)
+{
+    while (!list.isEmpty()) {
+        const qsizetype comma = list.indexOf(',');
+        QByteArrayView item = (comma < 0 ? list : list.first(comma)).trimmed();
+        list = comma < 0 ? QByteArrayView() : list.sliced(comma + 1);
+        if (const qsizetype slash = item.indexOf('/'); slash >= 0)
+            item = item.first(slash).trimmed();
+        if (item.compare(token, Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    return false;
+}
+
+QByteArray HttpFramer::takeBuffered()
+{
+    QByteArray rest = m_buffer.sliced(m_offset);
+    m_buffer.clear();
+    m_offset = 0;
+    m_lineScan = 0;
+    return rest;
+}
+
 HttpRequest HttpFramer::take()
 {
     HttpRequest request = std::move(m_request);

@@ -46,6 +46,10 @@ struct HttpRequestHead
     QByteArrayView query() const; // after '?', empty when none
 };
 
+// Whether a comma-separated header value (RFC 9110 §5.6.1) holds `token`, case-insensitively; an element
+// "token/version" (an Upgrade protocol) counts as its token.
+bool headerListHas(QByteArrayView list, QByteArrayView token);
+
 struct HttpRequest
 {
     HttpRequestHead head;
@@ -92,6 +96,9 @@ public:
     // a pipelining client may have sent the next request already.
     Step next();
     HttpRequest take();
+    // Hands out the bytes buffered after the last taken request and forgets them (a connection that leaves
+    // HTTP, such as a WebSocket upgrade, passes them on).
+    QByteArray takeBuffered();
 
     State state() const { return m_state; }
     // Bytes buffered that no complete request has consumed yet.

@@ -227,43 +227,7 @@ void HttpApi::getTicker(const ExchangePtr &exchange)
     const InstrumentView view = *instrument;
     m_service.ticker(view.id,
                      answer<sql::TickerFigures>(exchange, [this, exchange, view](const sql::TickerFigures &figures) {
-                         const MarketState &market = m_service.market();
-                         const auto bestBid = market.levels(view.id, Side::Buy, 1);
-                         const auto bestAsk = market.levels(view.id, Side::Sell, 1);
-                         const Precision precision = precisionOf(view);
-                         const auto optional = [&precision](JsonWriter &json, std::string_view name,
-                                                            const std::optional<Decimal> &value) {
-                             json.key(name);
-                             if (value)
-                                 json.decimal(*value, precision.price);
-                             else
-                                 json.null();
-                         };
-                         JsonWriter json;
-                         json.beginObject();
-                         json.field("symbol", view.symbol.view());
-                         optional(json, "last", figures.lastPrice);
-                         optional(json, "best_bid",
-                                  bestBid.empty() ? std::nullopt : std::optional<Decimal>(bestBid.front().price));
-                         optional(json, "best_ask",
-                                  bestAsk.empty() ? std::nullopt : std::optional<Decimal>(bestAsk.front().price));
-                         optional(json, "open_24h", figures.open);
-                         optional(json, "high_24h", figures.high);
-                         optional(json, "low_24h", figures.low);
-                         json.key("volume_24h").decimal(figures.volume, precision.quantity);
-                         json.key("change_24h_pct");
-                         if (figures.open && figures.lastPrice && figures.open->raw() > 0) {
-                             // (last - open) / open × 100, to two decimals, exact integer arithmetic (truncated).
-                             __extension__ using Wide = __int128;
-                             const Wide change = (Wide(figures.lastPrice->raw()) - figures.open->raw()) * 100
-                                                 * Decimal::kOne / figures.open->raw();
-                             const std::int64_t cents = std::int64_t(change / (Decimal::kOne / 100));
-                             json.decimal(Decimal::fromRaw(cents * (Decimal::kOne / 100)), 2);
-                         } else {
-                             json.null();
-                         }
-                         json.endObject();
-                         sendJson(exchange, 200, json.take());
+                         sendJson(exchange, 200, tickerBody(view, figures, m_service.market()));
                      }));
 }
 

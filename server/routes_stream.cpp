@@ -1,122 +1,155 @@
 // GET /api/v1/orderbook/{symbol}/stream (spec §3): server-sent events of one order book. A `snapshot` event
 // first (the book as GET /api/v1/orderbook shows it, `seq` the last update it includes), then an
 // `orderbook_update` event for every durable batch that changed the book, carrying only the changed levels
-// (quantity "0" removes a level) and a `seq` one above the previous; each event's `id:` is its seq. Each
-// update is serialized once and the same bytes go to every subscriber. A comment line every 15 s keeps
-// proxies from closing a quiet stream. A subscriber whose unread backlog passes kStreamBacklogBytes gets an
-// `error` event {"code":"SLOW_CONSUMER"} and its stream ends: it never slows the others and never silently
-// misses an update. Last-Event-ID is not replayed from: a reconnecting client gets a fresh snapshot.
+// (quantity "0" removes a level) and a `seq` one above the previous; each event's `id:` is its seq. A client
+// that reconnects with Last-Event-ID gets the updates it missed instead, while the feed's replay still holds
+// them (stream_feeds.h). The events come from StreamFeeds through an Outbox, serialized once for every
+// subscriber. A comment line every 15 s keeps proxies from closing a quiet stream. A subscriber whose
+// backlog passes the hub's limit gets an `error` event {"code":"SLOW_CONSUMER"} and its stream ends: it never
+// slows the others and never silently misses an update.
 #include "api_json.h"
 #include "http_api.h"
 
 namespace bourse::server {
 
-namespace {
-
-constexpr qint64 kStreamBacklogBytes = 1024 * 1024;
-
-// One SSE event as a chunk of the chunked response.
-QByteArray chunk(const QByteArray &event)
+// One open event stream: the exchange it answers, and the outbox the feeds fill.
+class HttpApi::SseStream final : public StreamSink
 {
-    return QByteArray::number(event.size(), 16) + "\r\n" + event + "\r\n";
-}
+public:
+    SseStream(HttpApi &api, ExchangePtr exchange, StreamTopic topic)
+        : m_api(api)
+        , m_exchange(std::move(exchange))
+        , m_topic(topic)
+        , m_outbox(api.m_feeds.hub(), *this)
+    {}
 
-// An event with an id (the book's seq) unless none is given: an error event is no point to resume from.
-QByteArray sseEvent(std::optional<std::uint64_t> id, QByteArrayView name, const QByteArray &data)
-{
-    const QByteArray idLine = id ? "id: " + QByteArray::number(*id) + '\n' : QByteArray();
-    return idLine + "event: " + name.toByteArray() + "\ndata: " + data + "\n\n";
-}
-
-void writeLevels(JsonWriter &json, std::string_view name, const std::vector<LevelChange> &levels, Precision precision)
-{
-    json.key(name).beginArray();
-    for (const LevelChange &level : levels) {
-        json.beginArray();
-        json.decimal(level.price, precision.price);
-        json.decimal(level.quantity, precision.quantity);
-        json.endArray();
+    Outbox &outbox() { return m_outbox; }
+    const StreamTopic &topic() const { return m_topic; }
+    const ExchangePtr &exchange() const { return m_exchange; }
+    bool isOpen() const
+    {
+        const RequestSocket *socket = m_exchange->socket;
+        return !m_ended && socket && socket->isClientConnected();
     }
-    json.endArray();
-}
 
-} // namespace
+    qint64 unsentBytes() const override
+    {
+        const RequestSocket *socket = m_exchange->socket;
+        return socket ? socket->clientBacklog() : 0;
+    }
+    void deliver(const QByteArray &bytes) override
+    {
+        if (RequestSocket *socket = m_exchange->socket; socket && !m_ended) {
+            socket->write(bytes);
+            socket->flushResponse();
+        }
+    }
+    void overflow() override
+    {
+        if (RequestSocket *socket = m_exchange->socket; socket && !m_ended) {
+            socket->write(StreamFeeds::sseChunk(
+                std::nullopt, "error", R"({"code":"SLOW_CONSUMER","message":"the stream fell too far behind"})"));
+        }
+        end();
+        m_api.removeStreamLater(this);
+    }
+    // Ends the response (once): the zero chunk, then the connection closes.
+    void end()
+    {
+        if (m_ended)
+            return;
+        m_ended = true;
+        m_outbox.close();
+        m_api.m_feeds.unsubscribe(&m_outbox, m_topic);
+        m_api.endStream(m_exchange);
+    }
+
+private:
+    HttpApi &m_api;
+    ExchangePtr m_exchange;
+    StreamTopic m_topic;
+    Outbox m_outbox;
+    bool m_ended = false;
+};
 
 void HttpApi::getOrderBookStream(const ExchangePtr &exchange)
 {
     const std::optional<InstrumentView> instrument = symbolParam(exchange, exchange->params.front(), false);
     if (!instrument)
         return;
-    const MarketState &market = m_service.market();
-    const QByteArray snapshot = orderBookBody(market, *instrument, std::numeric_limits<std::size_t>::max());
+    // Last-Event-ID: the seq of the last event the client has, when it is one (a number, as we send them).
+    std::optional<std::uint64_t> resumeAfter;
+    if (const std::optional<QByteArrayView> lastId = exchange->head.header("Last-Event-ID")) {
+        bool ok = false;
+        const qulonglong seq = lastId->trimmed().toULongLong(&ok);
+        if (ok)
+            resumeAfter = seq;
+    }
     exchange->gzip = false; // events must reach the client as they happen
+    if (RequestSocket *socket = exchange->socket)
+        socket->setSendBuffer(m_feeds.hub().sendBuffer());
     beginStream(exchange, 200, "text/event-stream; charset=utf-8", {{"X-Accel-Buffering", "no"}});
-    streamChunk(exchange, sseEvent(market.bookSeq(instrument->id), "snapshot", snapshot));
-    m_bookStreams[instrument->id].push_back(exchange);
+    StreamTopic topic;
+    topic.channel = StreamChannel::OrderBook;
+    topic.instrument = instrument->id;
+    auto stream = std::make_shared<SseStream>(*this, exchange, topic);
+    SseStream *raw = stream.get();
+    m_feeds.subscribe(&stream->outbox(), StreamFeeds::Encoding::Sse, topic, resumeAfter);
+    m_streams.push_back(std::move(stream));
+    // A client that goes away ends its stream at once, not at the next ping.
+    connect(exchange->socket, &QAbstractSocket::disconnected, this, [this, raw] {
+        const auto found = std::find_if(m_streams.begin(), m_streams.end(),
+                                        [raw](const std::shared_ptr<SseStream> &open) { return open.get() == raw; });
+        if (found == m_streams.end())
+            return;
+        raw->end();
+        removeStreamLater(raw);
+    });
     updateStreamGauge();
 }
 
-void HttpApi::publishBooks(const std::vector<BookDelta> &deltas)
+void HttpApi::getWebSocketWithoutUpgrade(const ExchangePtr &exchange)
 {
-    for (const BookDelta &delta : deltas) {
-        const auto found = m_bookStreams.find(delta.instrument);
-        if (found == m_bookStreams.end() || found->empty())
-            continue;
-        const std::optional<InstrumentView> instrument = m_service.market().instrument(delta.instrument);
-        if (!instrument)
-            continue;
-        const Precision precision = precisionOf(instrument);
-        JsonWriter json;
-        json.beginObject();
-        json.field("symbol", instrument->symbol.view());
-        json.field("seq", delta.bookSeq);
-        writeLevels(json, "bids", delta.bids, precision);
-        writeLevels(json, "asks", delta.asks, precision);
-        json.endObject();
-        // Serialized once: every subscriber's socket gets the same bytes (implicitly shared).
-        const QByteArray bytes = chunk(sseEvent(delta.bookSeq, "orderbook_update", json.take()));
-        std::vector<ExchangePtr> &subscribers = *found;
-        std::erase_if(subscribers, [&](const ExchangePtr &subscriber) { return !feedStream(subscriber, bytes); });
-    }
-    updateStreamGauge();
+    fail(exchange, ErrorCode::BadRequest,
+         QStringLiteral("GET /ws is a WebSocket endpoint: send Upgrade: websocket, Connection: Upgrade, "
+                        "Sec-WebSocket-Key and Sec-WebSocket-Version: 13"));
 }
 
-bool HttpApi::feedStream(const ExchangePtr &exchange, const QByteArray &bytes)
+void HttpApi::removeStreamLater(SseStream *stream)
 {
-    RequestSocket *socket = exchange->socket;
-    if (!socket || !socket->isClientConnected()) {
-        if (!exchange->answered) {
-            exchange->answered = true;
-            finished(exchange, 200);
-        }
-        return false;
-    }
-    if (socket->clientBacklog() > kStreamBacklogBytes) {
-        socket->write(chunk(
-            sseEvent(std::nullopt, "error", R"({"code":"SLOW_CONSUMER","message":"the stream fell too far behind"})")));
-        endStream(exchange);
-        return false;
-    }
-    socket->write(bytes);
-    socket->flushResponse();
-    return true;
+    // Not now: the hub may be in the middle of a flush that called this stream.
+    QMetaObject::invokeMethod(
+        this,
+        [this, stream] {
+            std::erase_if(m_streams, [stream](const std::shared_ptr<SseStream> &open) { return open.get() == stream; });
+            updateStreamGauge();
+        },
+        Qt::QueuedConnection);
 }
 
 void HttpApi::pingStreams()
 {
-    static const QByteArray ping = chunk(": ping\n\n");
-    for (auto it = m_bookStreams.begin(); it != m_bookStreams.end(); ++it)
-        std::erase_if(*it, [&](const ExchangePtr &subscriber) { return !feedStream(subscriber, ping); });
+    static const QByteArray ping = StreamFeeds::sseChunk(std::nullopt, {}, ": ping\n");
+    std::vector<std::shared_ptr<SseStream>> open;
+    for (std::shared_ptr<SseStream> &stream : m_streams) {
+        if (!stream->isOpen()) {
+            stream->end(); // the client went away: its response is over
+            continue;
+        }
+        stream->outbox().push(ping);
+        open.push_back(std::move(stream));
+    }
+    m_streams.swap(open);
     updateStreamGauge();
 }
 
 void HttpApi::endStreams()
 {
-    for (auto it = m_bookStreams.begin(); it != m_bookStreams.end(); ++it) {
-        for (const ExchangePtr &subscriber : *it)
-            endStream(subscriber);
+    for (std::shared_ptr<SseStream> &stream : m_streams) {
+        stream->outbox().flushNow();
+        stream->end();
     }
-    m_bookStreams.clear();
+    m_streams.clear();
     updateStreamGauge();
 }
 
@@ -128,8 +161,8 @@ void HttpApi::updateStreamGauge()
 int HttpApi::streamCount() const
 {
     int open = 0;
-    for (auto it = m_bookStreams.cbegin(); it != m_bookStreams.cend(); ++it)
-        open += int(it->size());
+    for (const std::shared_ptr<SseStream> &stream : m_streams)
+        open += stream->isOpen() ? 1 : 0;
     return open;
 }
 

@@ -105,14 +105,34 @@ std::optional<QString> VenueServer::prepare(MarketState market)
     EngineFigures engineFigures = *figures;
     engineFigures.seq = market.lastSeq();
     engineFigures.openOrders = market.openOrderCount();
-    m_service->load(*users, settings, std::move(market), engineFigures);
+    // The open orders and balances as the recovered journal left them: the engine has not applied anything
+    // new yet, so the projections and `market` describe the same moment.
+    const auto open = await(m_queries->submit([](QSqlDatabase &db) { return sql::openOrders(db); }));
+    if (!open)
+        return QStringLiteral("cannot read the open orders: %1").arg(open.error().message);
+    const auto balances = await(m_queries->submit([](QSqlDatabase &db) { return sql::allBalances(db); }));
+    if (!balances)
+        return QStringLiteral("cannot read the balances: %1").arg(balances.error().message);
+    AccountState accounts;
+    accounts.setInstruments(market.instruments());
+    accounts.load(*open, *balances);
+    accounts.setLastSeq(market.lastSeq());
+    m_service->load(*users, settings, std::move(market), engineFigures, std::move(accounts));
     return bootstrapAdmin();
 }
 
 std::optional<QString> VenueServer::listen()
 {
     const VenueSettings settings = m_service->settings();
-    m_api = std::make_unique<HttpApi>(*m_service, m_metrics, m_config.version);
+    m_hub = std::make_unique<StreamHub>();
+    m_hub->setMeters(StreamHub::Meters{
+        &m_metrics.counter("stream_messages_total", "Messages queued to WebSocket and SSE subscribers"),
+        &m_metrics.counter("stream_slow_consumer_drops_total", "Subscribers cut off for falling too far behind"),
+        &m_metrics.histogram("stream_publish_lag_seconds",
+                             "How long a published message waits before it is written to its subscribers"),
+    });
+    m_feeds = std::make_unique<StreamFeeds>(*m_service, *m_hub);
+    m_api = std::make_unique<HttpApi>(*m_service, *m_feeds, m_metrics, m_config.version);
     auto edge = std::make_unique<HttpEdge>();
     const auto applyLimits = [edge = edge.get()](const VenueSettings &current) {
         EdgeLimits limits = edge->limits();
@@ -127,6 +147,8 @@ std::optional<QString> VenueServer::listen()
         return error;
     m_edge = edge.release();
     m_api->serve(m_edge); // the server parents the edge
+    m_gateway = std::make_unique<WsGateway>(*m_service, *m_feeds, m_metrics, m_edge->isTls());
+    m_edge->setUpgradeGate(m_gateway.get());
     registerGauges();
     qCInfo(lcServer).noquote() << "listening on"
                                << (m_edge->isTls() ? "https://" : "http://") + m_config.address.toString() + u':'
@@ -193,7 +215,6 @@ void VenueServer::registerGauges()
     HttpEdge *edge = m_edge;
     m_metrics.gaugeCallback("http_connections", "Open HTTP connections",
                             [edge] { return double(edge->connectionCount()); });
-    m_metrics.gauge("ws_connections", "Open WebSocket connections");
     if (m_journal) {
         sql::JournalWriter *journal = m_journal;
         m_metrics.gaugeCallback("journal_lag_events", "Events handed to the journal and not yet durable",
@@ -221,6 +242,7 @@ void VenueServer::drain(std::chrono::milliseconds within, std::function<void()> 
         return;
     }
     m_api->setShuttingDown();
+    m_gateway->shutdown();
     auto finished = std::make_shared<bool>(false);
     auto finish = [finished, done] {
         if (*finished)

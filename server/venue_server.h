@@ -13,7 +13,10 @@
 #include "metrics.h"
 #include "password_hasher.h"
 #include "query_pool.h"
+#include "stream_feeds.h"
+#include "stream_hub.h"
 #include "venue_service.h"
+#include "ws_gateway.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -72,6 +75,9 @@ public:
     VenueService &service() { return *m_service; }
     MetricsRegistry &metrics() { return m_metrics; }
     HttpApi &api() { return *m_api; }
+    WsGateway &webSockets() { return *m_gateway; }
+    StreamHub &streamHub() { return *m_hub; }
+    StreamFeeds &streamFeeds() { return *m_feeds; }
     // The first admin's generated password, when start() made one (also logged once and written to
     // <dataDir>/initial-admin-password).
     const QString &generatedAdminPassword() const { return m_generatedPassword; }
@@ -88,7 +94,10 @@ private:
     std::unique_ptr<PasswordHasher> m_hasher;
     std::unique_ptr<JwtSigner> m_signer;
     std::unique_ptr<VenueService> m_service;
+    std::unique_ptr<StreamHub> m_hub;     // outlives every outbox: declared before what holds them
+    std::unique_ptr<StreamFeeds> m_feeds;
     std::unique_ptr<HttpApi> m_api; // owns the edge once serving
+    std::unique_ptr<WsGateway> m_gateway; // its sessions write to the edge's sockets: destroyed before it
     HttpEdge *m_edge = nullptr;
     QString m_generatedPassword;
 };

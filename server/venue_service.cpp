@@ -174,7 +174,7 @@ TimeNs VenueService::now()
 }
 
 void VenueService::load(std::vector<sql::UserRecord> users, VenueSettings settings, MarketState market,
-                        EngineFigures figures)
+                        EngineFigures figures, AccountState accounts)
 {
     m_users.reset(users);
     {
@@ -182,11 +182,18 @@ void VenueService::load(std::vector<sql::UserRecord> users, VenueSettings settin
         m_settings = std::move(settings);
     }
     m_market = std::move(market);
+    m_accounts = std::move(accounts);
+    m_accounts.setInstruments(m_market.instruments());
+    if (m_accounts.lastSeq() < m_market.lastSeq())
+        m_accounts.setLastSeq(m_market.lastSeq());
     m_figures = figures;
 }
 
 void VenueService::onBatch(const EngineBatch &batch)
 {
+    DurableBatch durable;
+    durable.events = batch.events.get();
+    durable.firstNewSeq = m_figures.seq + 1;
     for (const Event &event : *batch.events) {
         if (event.seq <= m_figures.seq)
             continue;
@@ -196,10 +203,10 @@ void VenueService::onBatch(const EngineBatch &batch)
             m_figures.trades = std::max<std::uint64_t>(m_figures.trades, trade->trade);
     }
     m_figures.seq = std::max(m_figures.seq, batch.lastSeq);
-    std::vector<BookDelta> deltas = m_market.apply(*batch.events);
+    durable.books = m_market.apply(*batch.events);
+    durable.accounts = m_accounts.apply(*batch.events);
     m_figures.openOrders = m_market.openOrderCount();
-    if (!deltas.empty())
-        emit marketChanged(deltas);
+    emit batchCommitted(durable);
 }
 
 template<typename T, typename Job>

@@ -8,6 +8,7 @@
 // the password hasher — and every reply callback is called back on the service's thread.
 #pragma once
 
+#include "account_state.h"
 #include "engine_host.h"
 #include "error_code.h"
 #include "jwt.h"
@@ -119,6 +120,17 @@ struct EngineFigures
     Seq seq = 0;
 };
 
+// What one committed batch changed, announced right after market() and accounts() took it in: the streams
+// (and the desktop GUI) publish from it. Events with seq < firstNewSeq were announced before (a batch
+// delivered twice) and must be skipped.
+struct DurableBatch
+{
+    const std::vector<Event> *events = nullptr;
+    Seq firstNewSeq = 0;
+    std::vector<BookDelta> books;
+    AccountChanges accounts;
+};
+
 class VenueService final : public QObject
 {
     Q_OBJECT
@@ -137,7 +149,8 @@ public:
     ~VenueService() override;
 
     // Start-up, before serving: the users, the settings, the market as the recovered engine left it.
-    void load(std::vector<sql::UserRecord> users, VenueSettings settings, MarketState market, EngineFigures figures);
+    void load(std::vector<sql::UserRecord> users, VenueSettings settings, MarketState market, EngineFigures figures,
+              AccountState accounts = {});
 
     // ---- identity
     // The caller an access token stands for, with the role and tier the directory holds now.
@@ -152,6 +165,8 @@ public:
 
     // ---- market data
     const MarketState &market() const { return m_market; }
+    // Every account's open orders and balances, as of the last durable batch.
+    const AccountState &accounts() const { return m_accounts; }
     void trades(std::optional<InstrumentId> instrument, sql::PageRequest page, Reply<sql::Page<sql::TradeRecord>> done);
     void candles(InstrumentId instrument, std::int64_t intervalSeconds, int limit,
                  Reply<std::vector<sql::CandleRecord>> done);
@@ -211,8 +226,8 @@ public:
 
 signals:
     void settingsChanged(const bourse::server::VenueSettings &settings);
-    // After a batch of durable events was applied to market() (for streams, later).
-    void marketChanged(const std::vector<bourse::server::BookDelta> &deltas);
+    // After a batch of durable events was applied to market() and accounts(); see DurableBatch.
+    void batchCommitted(const bourse::server::DurableBatch &batch);
 
 private:
     template<typename T, typename Job>
@@ -245,7 +260,8 @@ private:
 
     Parts m_parts;
     UserDirectory m_users;
-    MarketState m_market; // the service's thread only
+    MarketState m_market;     // the service's thread only
+    AccountState m_accounts;  // the service's thread only
     EngineFigures m_figures;
     LoginThrottle m_throttle;
     QElapsedTimer m_started;
