@@ -257,6 +257,27 @@ bool RequestSocket::isClientConnected() const
     return !connection->m_gone && connection->m_state != EdgeConnection::State::Closing;
 }
 
+// ---- sendNow
+
+void sendNow(QTcpSocket *socket, const QByteArray &bytes)
+{
+    if (bytes.isEmpty())
+        return;
+    qint64 sent = 0;
+    if (socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState
+        && !qobject_cast<QSslSocket *>(socket)) {
+        const qintptr descriptor = socket->socketDescriptor();
+        if (descriptor >= 0) {
+            const ssize_t n = ::send(int(descriptor), bytes.constData(), std::size_t(bytes.size()),
+                                     MSG_DONTWAIT | MSG_NOSIGNAL);
+            sent = n > 0 ? qint64(n) : 0; // an error: QTcpSocket::write() below finds and reports it
+        }
+    }
+    if (sent == bytes.size())
+        return;
+    socket->write(sent == 0 ? bytes : bytes.sliced(sent));
+}
+
 // ---- lingeringClose
 
 void lingeringClose(QTcpSocket *socket, std::chrono::milliseconds linger)
@@ -610,7 +631,7 @@ void EdgeConnection::flush()
     if (output.isEmpty())
         return;
     if (!m_gone && m_socket->state() == QAbstractSocket::ConnectedState)
-        m_socket->write(output);
+        sendNow(m_socket, output);
     output.clear();
 }
 

@@ -117,6 +117,12 @@ private:
     bool m_closeRequested = false;
 };
 
+// Writes `bytes` to a connected socket now: on plain TCP with nothing queued in Qt's buffer, straight to the
+// kernel (one send(), no copy into the socket's buffer and no wait for its next write notification, which
+// costs a turn of the event loop); whatever the kernel does not take, and anything on TLS, goes through
+// QTcpSocket::write() as usual. Order is kept: bytes never bypass bytes queued before them.
+void sendNow(QTcpSocket *socket, const QByteArray &bytes);
+
 // Closes a plain TCP socket whose peer may still be sending without destroying what was written last: a
 // socket closed with unread input answers with RST, and the peer's kernel may then drop the final bytes (a
 // close frame) before its application reads them. So the socket is half-closed once `socket` has nothing

@@ -85,8 +85,7 @@ public:
         QTcpSocket *raw = m_raw.data();
         if (!raw || raw->state() != QAbstractSocket::ConnectedState)
             return;
-        raw->write(bytes);
-        raw->flush(); // out now, rather than at the socket's next write notification
+        sendNow(raw, bytes);
     }
     void overflow() override { closeWith(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("slow consumer"), false); }
 
