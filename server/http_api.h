@@ -53,6 +53,8 @@ public:
     }
     // Open order book event streams (SSE).
     int streamCount() const;
+    // Where /admin/system/stats reads the open WebSocket connections from.
+    void setWebSocketCount(std::function<int()> count) { m_webSocketCount = std::move(count); }
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -217,6 +219,7 @@ private:
     QElapsedTimer m_clock;
     bool m_shuttingDown = false;
     StreamFeeds &m_feeds;
+    std::function<int()> m_webSocketCount;
     std::vector<std::shared_ptr<SseStream>> m_streams; // the open order book event streams
     QTimer m_streamPing;                               // a comment line every 15 s
     Gauge *m_sseConnections = nullptr;

@@ -213,7 +213,7 @@ void HttpApi::getStats(const ExchangePtr &exchange)
     json.field("uptime_s", m_service.uptimeSeconds());
     json.key("connections").beginObject();
     json.field("http", m_edge ? m_edge->connectionCount() : 0);
-    json.field("ws", 0);
+    json.field("ws", m_webSocketCount ? m_webSocketCount() : 0);
     json.field("sse", streamCount());
     json.endObject();
     json.key("engine").beginObject();

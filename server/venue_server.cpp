@@ -149,6 +149,7 @@ std::optional<QString> VenueServer::listen()
     m_api->serve(m_edge); // the server parents the edge
     m_gateway = std::make_unique<WsGateway>(*m_service, *m_feeds, m_metrics, m_edge->isTls());
     m_edge->setUpgradeGate(m_gateway.get());
+    m_api->setWebSocketCount([gateway = m_gateway.get()] { return gateway->connectionCount(); });
     registerGauges();
     qCInfo(lcServer).noquote() << "listening on"
                                << (m_edge->isTls() ? "https://" : "http://") + m_config.address.toString() + u':'

@@ -12,7 +12,10 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QLoggingCategory>
+#include <QFile>
 #include <QMessageAuthenticationCode>
+#include <QProcess>
+#include <QSslKey>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTcpSocket>
@@ -228,6 +231,8 @@ private slots:
     void oversizedMessageCloses1009();
     void burstOfSubscribesIsRateLimited();
     void vanishedClientIsForgotten();
+    void connectionsPerAddressAreCapped();
+    void secureWebSocket();
     void silentPeerIsDropped();
     void streamsRebuildTheBook();
     void resumeReplaysWhatWasMissed();
@@ -671,6 +676,115 @@ void tst_Ws::vanishedClientIsForgotten()
     ApiClient client(m_shared->port());
     const QByteArray metrics = client.get("/metrics").raw.body;
     QVERIFY2(metrics.contains("ws_connections " + QByteArray::number(before)), metrics.constData());
+}
+
+void tst_Ws::connectionsPerAddressAreCapped()
+{
+    const std::unique_ptr<TestVenue> venue = startVenue(Driver::Sqlite);
+    QVERIFY(venue);
+    venue->onServer([](server::VenueServer &server) {
+        server::EdgeLimits limits = server.api().edge()->limits();
+        limits.maxConnectionsPerIp = 3;
+        server.api().edge()->setLimits(limits);
+    });
+    std::vector<std::unique_ptr<RawWebSocket>> open;
+    for (int i = 0; i < 3; ++i) {
+        open.push_back(std::make_unique<RawWebSocket>(venue->port()));
+        QCOMPARE(open.back()->handshake(), 101);
+    }
+    // A WebSocket counts toward the address's cap for as long as it is open.
+    RawWebSocket fourth(venue->port());
+    QCOMPARE(fourth.handshake(), 429);
+    QCOMPARE(QJsonDocument::fromJson(fourth.body()).object().value("error").toObject().value("code").toString(),
+             QStringLiteral("RATE_LIMITED"));
+    ApiClient stats(venue->port());
+    QCOMPARE(stats.get("/health").status, 429);
+    open.pop_back();
+    QCOMPARE(waitForConnections(*venue, 2), 2);
+    RawWebSocket again(venue->port());
+    QCOMPARE(again.handshake(), 101);
+    // The admin's view: three WebSockets (the admin's own HTTP connection takes the last place).
+    open.pop_back();
+    QCOMPARE(waitForConnections(*venue, 2), 2);
+    const auto admin = adminClient(venue->port());
+    QVERIFY(admin);
+    const QJsonObject connections = admin->get("/admin/system/stats").object().value("connections").toObject();
+    QCOMPARE(connections.value("ws").toInt(), 2);
+    QVERIFY(admin->get("/metrics").raw.body.contains("ws_connections 2"));
+}
+
+void tst_Ws::secureWebSocket()
+{
+    const QString certificatePath = m_dir.filePath(QStringLiteral("tls.crt"));
+    const QString keyPath = m_dir.filePath(QStringLiteral("tls.key"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("1"),
+                   QStringLiteral("-subj"), QStringLiteral("/CN=localhost"), QStringLiteral("-keyout"), keyPath,
+                   QStringLiteral("-out"), certificatePath});
+    QVERIFY2(openssl.waitForFinished(60'000) && openssl.exitCode() == 0, openssl.readAllStandardError().constData());
+    QFile certificateFile(certificatePath);
+    QFile keyFile(keyPath);
+    QVERIFY(certificateFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificateChain(QSslCertificate::fromData(certificateFile.readAll(), QSsl::Pem));
+    tls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa, QSsl::Pem));
+    const auto url = m_databases->fresh(Driver::Sqlite);
+    QVERIFY(url);
+    const QString dataDir = m_dir.filePath(QStringLiteral("tls"));
+    QDir().mkpath(dataDir);
+    auto venue = TestVenue::start({*url, dataDir}, tls);
+    QVERIFY2(venue.hasValue(), qPrintable(venue.hasValue() ? QString() : venue.error()));
+
+    QWebSocket socket;
+    QSslConfiguration client = QSslConfiguration::defaultConfiguration();
+    client.setPeerVerifyMode(QSslSocket::VerifyNone);
+    socket.setSslConfiguration(client);
+    QSignalSpy connected(&socket, &QWebSocket::connected);
+    socket.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/ws").arg((*venue)->port())));
+    QVERIFY2(connected.wait(10'000), qPrintable(socket.errorString()));
+    Collector collector(socket);
+    socket.sendTextMessage(R"({"op":"subscribe","channel":"orderbook","symbol":"BTC-USD","id":1})");
+    QVERIFY(collector.waitFor([](const QJsonObject &m) { return ofType(m, "snapshot"); }) >= 0);
+    // An update over TLS too: an order placed over HTTPS.
+    const quint16 port = (*venue)->port();
+    const auto https = [port](const QByteArray &method, const QByteArray &path, const QByteArray &body,
+                              const QByteArray &token) {
+        QSslSocket connection;
+        connection.setPeerVerifyMode(QSslSocket::VerifyNone);
+        connection.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+        if (!connection.waitForEncrypted(10'000))
+            return QJsonObject();
+        QByteArray request = method + ' ' + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+        if (!token.isEmpty())
+            request += "Authorization: Bearer " + token + "\r\n";
+        request += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n"
+                   + body;
+        connection.write(request);
+        QByteArray response;
+        while (connection.waitForReadyRead(10'000))
+            response += connection.readAll();
+        return QJsonDocument::fromJson(response.mid(response.indexOf("\r\n\r\n") + 4)).object();
+    };
+    const QByteArray token = https("POST", "/auth/login",
+                                   R"({"username":"admin","password":")" + QByteArray(TestVenue::kAdminPassword) + "\"}",
+                                   {})
+                                 .value("access_token")
+                                 .toString()
+                                 .toLatin1();
+    QVERIFY(!token.isEmpty());
+    QVERIFY(!https("POST", "/admin/users/1/deposits", R"({"asset":"USD","amount":"1000"})", token).contains("error"));
+    QCOMPARE(https("POST", "/api/v1/orders", orderBody(true, "10.00", "1"), token).value("status").toString(),
+             QStringLiteral("new"));
+    QVERIFY(collector.waitFor([](const QJsonObject &m) { return ofType(m, "update"); }) >= 0);
+    // A refused upgrade over TLS gets its answer too.
+    QWebSocket refused;
+    refused.setSslConfiguration(client);
+    QSignalSpy failed(&refused, &QWebSocket::disconnected);
+    refused.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/ws?token=bad").arg((*venue)->port())));
+    QVERIFY(failed.wait(10'000));
+    QVERIFY2(refused.errorString().contains("401"), qPrintable(refused.errorString()));
 }
 
 void tst_Ws::silentPeerIsDropped()
@@ -1157,6 +1271,12 @@ void tst_Ws::slowConsumerIsCutOff()
     int sseOpen = -1;
     venue->onServer([&](server::VenueServer &server) { sseOpen = server.api().streamCount(); });
     QCOMPARE(sseOpen, 0);
+    // Counted where an operator looks.
+    const QByteArray metrics = admin->get("/metrics").raw.body;
+    QVERIFY2(metrics.contains("stream_slow_consumer_drops_total 2"), metrics.constData());
+    QVERIFY(metrics.contains("stream_messages_total "));
+    QVERIFY(metrics.contains("stream_publish_lag_seconds_count "));
+    QVERIFY(metrics.contains("sse_connections 0"));
 }
 
 void tst_Ws::shutdownSendsCloseFrames()
