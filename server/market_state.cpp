@@ -41,6 +41,13 @@ MarketState MarketState::fromEngine(const Sequencer &engine)
     return state;
 }
 
+void MarketState::setBookSeqBase(std::uint64_t base)
+{
+    m_bookSeqBase = base;
+    for (Market &market : m_instruments)
+        market.bookSeq = base;
+}
+
 std::vector<BookDelta> MarketState::apply(const std::vector<Event> &events)
 {
     m_touched.clear();
@@ -100,6 +107,7 @@ void MarketState::addInstrument(const InstrumentView &view)
         return; // cannot happen: ids are dense and announced in order
     Market market;
     market.view = view;
+    market.bookSeq = m_bookSeqBase;
     m_instruments.push_back(std::move(market));
     m_bySymbol.emplace(view.symbol, view.id);
 }

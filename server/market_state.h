@@ -71,6 +71,12 @@ public:
 
     Seq lastSeq() const { return m_lastSeq; }
 
+    // Where every book's sequence starts (this one and instruments added later). A server starts its books
+    // at a base above any seq an earlier run can have reached (VenueServer: start time × 10^6), so that a
+    // client resuming from a seq of a previous run (Last-Event-ID, since_seq) gets a snapshot instead of
+    // this run's updates applied to another run's book. Call before the first apply().
+    void setBookSeqBase(std::uint64_t base);
+
     std::size_t instrumentCount() const { return m_instruments.size(); }
     std::optional<InstrumentView> instrument(InstrumentId id) const;
     std::optional<InstrumentView> instrument(std::string_view symbol) const;
@@ -138,6 +144,7 @@ private:
     FlatHashMap<OrderId, OpenOrder> m_orders;
     std::map<TouchKey, Level> m_touched; // during apply() only
     Seq m_lastSeq = 0;
+    std::uint64_t m_bookSeqBase = 0;
 };
 
 } // namespace bourse::server

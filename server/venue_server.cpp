@@ -1,9 +1,12 @@
 #include "venue_server.h"
 
+#include <QDateTime>
+
 #include "accounts.h"
 #include "journal_writer.h"
 #include "server_log.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
@@ -102,6 +105,9 @@ std::optional<QString> VenueServer::prepare(MarketState market)
     const auto figures = await(m_queries->submit([](QSqlDatabase &db) { return readFigures(db); }));
     if (!figures)
         return QStringLiteral("cannot read the venue's figures: %1").arg(figures.error().message);
+    // Book seqs of this run start above any an earlier run reached: a rate of 10^6 updates a second would be
+    // needed to catch up, and JavaScript clients still read them exactly (< 2^53 until the year 2255).
+    market.setBookSeqBase(std::uint64_t(QDateTime::currentSecsSinceEpoch()) * 1'000'000);
     EngineFigures engineFigures = *figures;
     engineFigures.seq = market.lastSeq();
     engineFigures.openOrders = market.openOrderCount();

@@ -481,6 +481,18 @@ void TestMarketState::fromEngine()
     mismatch = differences(recovered, engine);
     QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
 
+    // With a base, every book's seq starts there, instruments added later included, and rises by 1 a batch.
+    MarketState based = MarketState::fromEngine(engine);
+    based.setBookSeqBase(5'000'000);
+    QCOMPARE(based.bookSeq(0), std::uint64_t(5'000'000));
+    QCOMPARE(based.bookSeq(1), std::uint64_t(5'000'000));
+    const std::vector<BookDelta> deltas = based.apply(runBatch(
+        engine, {limit(1, Side::Buy, "97", "1"),
+                 at(AddInstrument{Symbol("SOL-USD"), AssetCode("SOL"), AssetCode("USD"), d("0.1"), d("0.01"), d("0.01")})}));
+    QCOMPARE(deltas.size(), std::size_t(1));
+    QCOMPARE(deltas.front().bookSeq, std::uint64_t(5'000'001));
+    QCOMPARE(based.bookSeq(2), std::uint64_t(5'000'000));
+
     const MarketState empty = MarketState::fromEngine(Sequencer());
     QCOMPARE(empty.instrumentCount(), std::size_t(0));
     QCOMPARE(empty.lastSeq(), Seq(0));

@@ -944,6 +944,8 @@ void tst_Ws::resumeReplaysWhatWasMissed()
         QCOMPARE(admin->post("/api/v1/orders", orderBody(true, price, "1")).status, 201);
     const qint64 now = admin->get("/api/v1/orderbook/BTC-USD").object().value("seq").toInteger();
     QCOMPARE(now, seen + 3);
+    // This run's seqs start above any an earlier run could have reached: the start time × 10^6.
+    QVERIFY(qAbs(seen / 1'000'000 - QDateTime::currentSecsSinceEpoch()) < 600);
 
     // SSE with Last-Event-ID: the three updates, no snapshot.
     {
@@ -961,8 +963,9 @@ void tst_Ws::resumeReplaysWhatWasMissed()
         }
         QVERIFY(!reader.next(300)); // and nothing more until the book changes
     }
-    // A Last-Event-ID the replay cannot serve (ahead of the book, or not a seq): a snapshot.
-    for (const QByteArray &id : {QByteArray::number(now + 1000), QByteArray("not-a-seq")}) {
+    // A Last-Event-ID the replay cannot serve (ahead of the book, from an earlier run, not a seq): a snapshot.
+    for (const QByteArray &id : {QByteArray::number(now + 1000), QByteArray::number(seen - 1'000'000),
+                                 QByteArray("not-a-seq")}) {
         QTcpSocket sse;
         sse.connectToHost(QHostAddress::LocalHost, venue->port());
         QVERIFY(sse.waitForConnected(10'000));
