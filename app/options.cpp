@@ -463,7 +463,7 @@ QString usageText(const QString &defaultDataDir)
                "Usage: bourse [options]\n"
                "\n"
                "A trading workstation with its own exchange: the matching engine, its SQL store, the HTTP API\n"
-               "and (in later builds) the WebSocket streams and the desktop window, in one process.\n"
+               "with its WebSocket and event streams, and (in later builds) the desktop window, in one process.\n"
                "\n"
                "Options:\n"
                "  --listen HOST:PORT    address of the HTTP API; HOST is an IPv4 address, [IPv6] or\n"

@@ -53,6 +53,8 @@ public:
     }
     // Open order book event streams (SSE).
     int streamCount() const;
+    // How often an open event stream gets a keep-alive comment (15 s; tests shorten it).
+    void setStreamPingInterval(std::chrono::milliseconds interval) { m_streamPing.setInterval(interval); }
     // Where /admin/system/stats reads the open WebSocket connections from.
     void setWebSocketCount(std::function<int()> count) { m_webSocketCount = std::move(count); }
 

@@ -23,6 +23,12 @@ public:
         , m_outbox(api.m_feeds.hub(), *this)
     {}
 
+    ~SseStream() override
+    {
+        if (!m_ended)
+            m_api.m_feeds.unsubscribe(&m_outbox, m_topic); // the feeds must not keep a pointer to it
+    }
+
     Outbox &outbox() { return m_outbox; }
     const StreamTopic &topic() const { return m_topic; }
     const ExchangePtr &exchange() const { return m_exchange; }

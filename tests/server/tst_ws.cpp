@@ -963,6 +963,23 @@ void tst_Ws::resumeReplaysWhatWasMissed()
         }
         QVERIFY(!reader.next(300)); // and nothing more until the book changes
     }
+    // A quiet stream gets a keep-alive comment (every 15 s; shortened here).
+    {
+        venue->onServer([](server::VenueServer &server) { server.api().setStreamPingInterval(std::chrono::milliseconds(100)); });
+        QTcpSocket sse;
+        sse.connectToHost(QHostAddress::LocalHost, venue->port());
+        QVERIFY(sse.waitForConnected(10'000));
+        sse.write("GET /api/v1/orderbook/BTC-USD/stream HTTP/1.1\r\nHost: t\r\n\r\n");
+        QByteArray received;
+        QElapsedTimer timer;
+        timer.start();
+        while (!received.contains("\r\n: ping\n\n\r\n") && timer.elapsed() < 5'000) {
+            if (sse.waitForReadyRead(200))
+                received += sse.readAll();
+        }
+        QVERIFY2(received.contains(": ping\n"), received.constData());
+        venue->onServer([](server::VenueServer &server) { server.api().setStreamPingInterval(std::chrono::seconds(15)); });
+    }
     // A Last-Event-ID the replay cannot serve (ahead of the book, from an earlier run, not a seq): a snapshot.
     for (const QByteArray &id : {QByteArray::number(now + 1000), QByteArray::number(seen - 1'000'000),
                                  QByteArray("not-a-seq")}) {
