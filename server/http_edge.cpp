@@ -280,7 +280,50 @@ void sendNow(QTcpSocket *socket, const QByteArray &bytes)
 
 // ---- lingeringClose
 
-void lingeringClose(QTcpSocket *socket, std::chrono::milliseconds linger)
+namespace {
+
+// A half-closed socket's descriptor, read and dropped until the peer closes or the linger is over; the
+// descriptor closes with it (also when its owner goes first, at shutdown).
+class Lingerer final : public QObject
+{
+public:
+    Lingerer(int fd, std::chrono::milliseconds linger, QObject *owner)
+        : QObject(owner)
+        , m_fd(fd)
+        , m_notifier(fd, QSocketNotifier::Read, this)
+    {
+        connect(&m_notifier, &QSocketNotifier::activated, this, &Lingerer::drain);
+        QTimer::singleShot(linger, this, [this] { finish(); });
+    }
+    ~Lingerer() override { ::close(m_fd); }
+
+private:
+    void drain()
+    {
+        char scratch[16 * 1024];
+        for (;;) {
+            const ssize_t n = ::recv(m_fd, scratch, sizeof scratch, MSG_DONTWAIT);
+            if (n > 0)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+            finish(); // EOF or an error: the peer is done
+            return;
+        }
+    }
+    void finish()
+    {
+        m_notifier.setEnabled(false);
+        deleteLater();
+    }
+
+    int m_fd;
+    QSocketNotifier m_notifier;
+};
+
+} // namespace
+
+void lingeringClose(QTcpSocket *socket, std::chrono::milliseconds linger, QObject *owner)
 {
     if (!socket || qobject_cast<QSslSocket *>(socket) || socket->bytesToWrite() > 0)
         return;
@@ -291,31 +334,7 @@ void lingeringClose(QTcpSocket *socket, std::chrono::milliseconds linger)
     if (fd < 0)
         return;
     ::shutdown(fd, SHUT_WR);
-    // Owned by the notifier's thread's event loop: gone at EOF, at an error, or when the linger is over.
-    auto *notifier = new QSocketNotifier(fd, QSocketNotifier::Read);
-    const auto finish = [notifier, fd] {
-        ::close(fd);
-        notifier->setEnabled(false);
-        notifier->deleteLater();
-    };
-    QObject::connect(notifier, &QSocketNotifier::activated, notifier, [notifier, fd, finish] {
-        if (!notifier->isEnabled())
-            return;
-        char scratch[16 * 1024];
-        for (;;) {
-            const ssize_t n = ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
-            if (n > 0)
-                continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-                return;
-            finish(); // EOF or an error: the peer is done
-            return;
-        }
-    });
-    QTimer::singleShot(linger, notifier, [notifier, finish] {
-        if (notifier->isEnabled())
-            finish();
-    });
+    new Lingerer(fd, linger, owner);
 }
 
 // ---- HttpEdge

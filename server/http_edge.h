@@ -127,9 +127,10 @@ void sendNow(QTcpSocket *socket, const QByteArray &bytes);
 // socket closed with unread input answers with RST, and the peer's kernel may then drop the final bytes (a
 // close frame) before its application reads them. So the socket is half-closed once `socket` has nothing
 // left to write, and what still arrives is read and dropped until the peer closes or `linger` passes. Call
-// it right before the owner of `socket` closes it (the descriptor is duplicated for the lingering). No-op
-// for a socket with unsent output (closing waits for that to go out anyway) or without a descriptor.
-void lingeringClose(QTcpSocket *socket, std::chrono::milliseconds linger);
+// it right before the owner of `socket` closes it (the descriptor is duplicated for the lingering, which
+// `owner` parents: it ends at the latest with it). No-op for a socket with unsent output (closing waits for
+// that to go out anyway), on TLS, or without a descriptor.
+void lingeringClose(QTcpSocket *socket, std::chrono::milliseconds linger, QObject *owner);
 
 // The answer to a WebSocket upgrade the gate refuses: the error, and headers to add (Allow, ...).
 struct UpgradeRefusal

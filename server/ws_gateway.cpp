@@ -64,7 +64,7 @@ public:
         // QWebSocket closes the socket right after its close frame, also when the client is still sending
         // (a message over the limit): linger, so that the client gets the frame rather than a reset.
         connect(m_socket, &QWebSocket::aboutToClose, this,
-                [this] { lingeringClose(m_raw.data(), std::chrono::milliseconds(2000)); });
+                [this] { lingeringClose(m_raw.data(), std::chrono::milliseconds(2000), &m_gateway); });
         m_linger.setSingleShot(true);
         connect(&m_linger, &QTimer::timeout, this, [this] {
             if (QTcpSocket *connection = m_raw.data())
