@@ -21,8 +21,18 @@
 // IOC orders crossing by up to 5 ticks, which trade (or meet self-trade prevention). To keep the book at
 // most about BENCH_RESTING orders, every BENCH_RESTING/8 orders one trader's orders are cancelled at once
 // (DELETE /api/v1/orders, in turn), which costs one command, not one per order.
+// With BENCH_STALLED, that many more subscribers (spread among the others) take their snapshot and then never
+// read again, with a small receive buffer: the server must cut each off once its backlog passes the hub's
+// limit (close 1008, "slow consumer"), and the figures above, about the other subscribers only, show whether
+// the stalled ones cost them anything. Printed for them: how many the server cut off, and when (from the
+// start of the flow, stamped on the server thread after the flush that cut them); and, from reading each
+// stalled socket to its end after the run, how the server left it: a 1008 close frame, the connection ended
+// without one (a close frame queues behind the backlog it cut off, and the server aborts the connection when
+// its close linger is over), or still open (never cut off). In every run: the process's resident memory at
+// the end and at its peak, which the backlog limit must keep bounded however many subscribers stall.
 // Environment: BENCH_SUBSCRIBERS (default 1000), BENCH_SECONDS (default 5), BENCH_ORDER_RATE (default
-// 20000) orders/s offered, BENCH_RESTING (default 2000), BENCH_SYMBOL (default BTC-USD).
+// 20000) orders/s offered, BENCH_RESTING (default 2000), BENCH_SYMBOL (default BTC-USD), BENCH_STALLED
+// (default 0).
 #include "test_venue.h"
 #include "venue_server.h"
 
@@ -212,9 +222,13 @@ struct OrderFlow
 
 // ---- the subscribers' side
 
-int connectTo(quint16 port)
+// `receiveBuffer` (bytes, 0: the default) is set before connect, when the window scale is agreed: set later,
+// autotuning would already have grown the window.
+int connectTo(quint16 port, int receiveBuffer = 0)
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receiveBuffer > 0)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -288,14 +302,17 @@ std::optional<std::uint64_t> messageSeq(QByteArrayView message)
 
 struct Subscriber
 {
-    enum class State : std::uint8_t { Upgrading, Subscribing, Live, Closed };
+    // A stalled subscriber goes from Subscribing to Stalled (never read) and, after the run, to Draining.
+    enum class State : std::uint8_t { Upgrading, Subscribing, Live, Stalled, Draining, Closed };
     int fd = -1;
     State state = State::Upgrading;
+    bool stalled = false;
     std::string in;       // bytes of an incomplete frame (or of the upgrade response)
     QByteArray fragments; // a text message in several frames
     std::uint64_t snapshotSeq = 0;
     std::uint64_t lastSeq = 0;
     std::uint64_t updates = 0; // after the snapshot
+    int closeCode = 0;         // from the server's close frame; 0 when none came
 };
 
 struct Tally
@@ -326,18 +343,21 @@ public:
         ::close(m_epoll);
     }
 
-    // Upgrades and subscribes `count` connections, a few handshakes at a time (the listen backlog is short);
-    // true once every one has its snapshot.
-    bool connectAll(int count, std::chrono::seconds within)
+    // Upgrades and subscribes `count` connections and `stalledCount` stalled ones, spread evenly among them
+    // (the hub then writes to stalled and reading subscribers in turn, as it would on a real venue), a few
+    // handshakes at a time (the listen backlog is short); true once every one has its snapshot.
+    bool connectAll(int count, int stalledCount, std::chrono::seconds within)
     {
-        m_subscribers.reserve(std::size_t(count));
+        const std::size_t total = std::size_t(count) + std::size_t(stalledCount);
+        m_subscribers.reserve(total);
         const Clock::time_point deadline = Clock::now() + within;
         while (Clock::now() < deadline) {
-            while (int(m_subscribers.size()) < count && m_subscribers.size() - std::size_t(m_live) < 32) {
-                if (!open())
+            while (m_subscribers.size() < total && m_subscribers.size() - std::size_t(m_live + m_stalled) < 32) {
+                const std::size_t i = m_subscribers.size();
+                if (!open((i + 1) * std::size_t(stalledCount) / total > i * std::size_t(stalledCount) / total))
                     return false;
             }
-            if (m_live == count)
+            if (m_live == count && m_stalled == stalledCount)
                 return true;
             if (m_tally.closes > 0 || m_tally.errors > 0)
                 return false;
@@ -366,14 +386,48 @@ public:
             return s.state != Subscriber::State::Live || s.lastSeq >= seq;
         });
     }
+    // After the run: reads every stalled subscriber's socket to its end (or until nothing came for `quiet`:
+    // one the server never cut off catches up, then has nothing more), to see how the server left it.
+    void readStalled(std::chrono::milliseconds quiet, Clock::time_point deadline)
+    {
+        for (std::size_t i = 0; i < m_subscribers.size(); ++i) {
+            Subscriber &subscriber = m_subscribers[i];
+            if (subscriber.state != Subscriber::State::Stalled)
+                continue;
+            subscriber.state = Subscriber::State::Draining;
+            epoll_event event{};
+            event.events = EPOLLIN;
+            event.data.u32 = std::uint32_t(i);
+            ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, subscriber.fd, &event);
+        }
+        const auto draining = [this] {
+            return std::any_of(m_subscribers.begin(), m_subscribers.end(), [](const Subscriber &s) {
+                return s.state == Subscriber::State::Draining;
+            });
+        };
+        std::uint64_t bytes = m_bytesRead;
+        Clock::time_point quietSince = Clock::now();
+        while (Clock::now() < deadline && draining()) {
+            pump(10);
+            if (m_bytesRead != bytes) {
+                bytes = m_bytesRead;
+                quietSince = Clock::now();
+            } else if (Clock::now() - quietSince > quiet) {
+                break;
+            }
+        }
+    }
+
     int live() const { return m_live; }
+    int stalled() const { return m_stalled; }
     const Tally &tally() const { return m_tally; }
     const std::vector<Subscriber> &all() const { return m_subscribers; }
 
 private:
-    bool open()
+    bool open(bool stalled)
     {
-        const int fd = connectTo(m_port);
+        // A stalled subscriber's small receive window keeps the kernel from taking its backlog off the server.
+        const int fd = connectTo(m_port, stalled ? 4096 : 0);
         if (fd < 0)
             return false;
         quint32 nonce[4];
@@ -390,7 +444,10 @@ private:
         event.events = EPOLLIN;
         event.data.u32 = std::uint32_t(m_subscribers.size());
         ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event);
-        m_subscribers.push_back(Subscriber{fd, Subscriber::State::Upgrading, {}, {}, 0, 0, 0});
+        Subscriber subscriber;
+        subscriber.fd = fd;
+        subscriber.stalled = stalled;
+        m_subscribers.push_back(std::move(subscriber));
         return true;
     }
 
@@ -408,12 +465,20 @@ private:
                 }
                 if (n < 0)
                     break;
+                m_bytesRead += std::uint64_t(n);
                 const Clock::time_point received = Clock::now(); // the read returned these bytes now
                 take(subscriber, std::string_view(m_buffer.data(), std::size_t(n)), received);
-                if (std::size_t(n) < m_buffer.size() || subscriber.state == Subscriber::State::Closed)
+                if (std::size_t(n) < m_buffer.size() || subscriber.state == Subscriber::State::Closed
+                    || subscriber.state == Subscriber::State::Stalled)
                     break;
             }
         }
+    }
+
+    // A stalled subscriber past its snapshot: the server is meant to cut it off.
+    static bool mayBeCutOff(const Subscriber &subscriber)
+    {
+        return subscriber.state == Subscriber::State::Stalled || subscriber.state == Subscriber::State::Draining;
     }
 
     void close(Subscriber &subscriber)
@@ -422,8 +487,9 @@ private:
             return;
         if (subscriber.state == Subscriber::State::Live)
             --m_live;
+        if (!mayBeCutOff(subscriber))
+            ++m_tally.closes;
         subscriber.state = Subscriber::State::Closed;
-        ++m_tally.closes;
         ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, subscriber.fd, nullptr);
     }
 
@@ -460,7 +526,8 @@ private:
         }
         const std::int64_t receivedNs = nanosOf(received);
         const bool inWindow = received >= m_windowStart && received < m_windowEnd;
-        while (subscriber.state != Subscriber::State::Closed) {
+        // A stalled subscriber stops at its snapshot; anything after it stays in `in` until the read after the run.
+        while (subscriber.state != Subscriber::State::Closed && subscriber.state != Subscriber::State::Stalled) {
             const std::size_t left = data.size() - offset;
             if (left < 2)
                 break;
@@ -507,8 +574,11 @@ private:
                 }
                 break;
             case 0x8: // close: a subscriber cut off (slow consumer) or the server shutting down
-                std::fprintf(stderr, "bench_ws: closed by the server: %.*s\n",
-                             int(std::min<std::size_t>(payload.size(), 120)), payload.data());
+                if (payload.size() >= 2)
+                    subscriber.closeCode = (std::uint8_t(payload[0]) << 8) | std::uint8_t(payload[1]);
+                if (!mayBeCutOff(subscriber))
+                    std::fprintf(stderr, "bench_ws: closed by the server: %.*s\n",
+                                 int(std::min<std::size_t>(payload.size(), 120)), payload.data());
                 close(subscriber);
                 break;
             case 0x9: // ping: a pong with the same payload
@@ -527,6 +597,8 @@ private:
 
     void onMessage(Subscriber &subscriber, QByteArrayView message, std::int64_t receivedNs, bool inWindow)
     {
+        if (subscriber.state == Subscriber::State::Draining)
+            return; // a stalled subscriber's backlog, read after the run: none of the figures
         const QByteArrayView type = messageType(message);
         if (type == "update") {
             const std::optional<std::uint64_t> seq = messageSeq(message);
@@ -552,6 +624,13 @@ private:
                 return;
             }
             subscriber.snapshotSeq = subscriber.lastSeq = *seq;
+            if (subscriber.stalled) {
+                // Never read again: out of the read set, so that the server's backlog for it only grows.
+                subscriber.state = Subscriber::State::Stalled;
+                ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, subscriber.fd, nullptr);
+                ++m_stalled;
+                return;
+            }
             subscriber.state = Subscriber::State::Live;
             ++m_live;
         } else if (type == "error") {
@@ -567,6 +646,8 @@ private:
     int m_epoll;
     std::vector<Subscriber> m_subscribers;
     int m_live = 0;
+    int m_stalled = 0; // stalled subscribers that got their snapshot
+    std::uint64_t m_bytesRead = 0;
     std::vector<char> m_buffer = std::vector<char>(256 * 1024);
     Clock::time_point m_windowStart = Clock::time_point::max();
     Clock::time_point m_windowEnd = Clock::time_point::max();
@@ -600,6 +681,19 @@ std::map<int, ThreadTimes> threadTimes()
     return threads;
 }
 
+// A figure of /proc/self/status in MiB: VmRSS (resident now) or VmHWM (the peak of VmRSS); -1 if missing.
+double statusMib(QByteArrayView field)
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith(field) && line.size() > field.size() && line[field.size()] == ':')
+            return double(line.sliced(field.size() + 1).trimmed().split(' ').front().toLongLong()) / 1024.0;
+    }
+    return -1;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -610,6 +704,7 @@ int main(int argc, char *argv[])
     const int seconds = envInt("BENCH_SECONDS", 5);
     const int rate = envInt("BENCH_ORDER_RATE", 20'000);
     const int maxResting = envInt("BENCH_RESTING", 2000);
+    const int stalledCount = envInt("BENCH_STALLED", 0);
     const QByteArray symbol = qEnvironmentVariableIsSet("BENCH_SYMBOL") ? qgetenv("BENCH_SYMBOL") : "BTC-USD";
 
     // Declared before the venue: the server thread writes to it until the venue stops.
@@ -621,6 +716,9 @@ int main(int argc, char *argv[])
         std::uint64_t flushes = 0;
         bool counting = false;
         Histogram latency;
+        // When the hub's count of subscribers cut off as slow rose (steady clock, ns), one stamp per cut: checked
+        // after each flush, where the hub cuts them off.
+        std::vector<std::int64_t> cutAt;
     };
     auto written = std::make_unique<Written>();
 
@@ -639,7 +737,7 @@ int main(int argc, char *argv[])
         instrument = s.service().market().instrument(std::string_view(symbol.constData(), std::size_t(symbol.size())));
         // Every subscriber comes from 127.0.0.1: the per-IP cap must let them all in (plus the admin).
         server::EdgeLimits limits = s.api().edge()->limits();
-        limits.maxConnectionsPerIp = std::max(limits.maxConnectionsPerIp, subscriberCount + 64);
+        limits.maxConnectionsPerIp = std::max(limits.maxConnectionsPerIp, subscriberCount + stalledCount + 64);
         s.api().edge()->setLimits(limits);
     });
     if (!instrument) {
@@ -684,9 +782,11 @@ int main(int argc, char *argv[])
         // share of the latency (informative).
         QObject::connect(
             &s.streamHub(), &server::StreamHub::flushed, &s.streamHub(),
-            [times, written = written.get()](qint64) {
+            [times, written = written.get(), hub = &s.streamHub()](qint64) {
                 const std::int64_t now = nanosOf(Clock::now());
                 ++written->flushes;
+                while (written->cutAt.size() < hub->figures().slowConsumers)
+                    written->cutAt.push_back(now);
                 const std::uint64_t last = times->last();
                 for (std::uint64_t seq = std::max(written->next, last > 4096 ? last - 4096 : 1); seq <= last; ++seq) {
                     if (const std::optional<std::int64_t> at = times->find(seq); at && written->counting)
@@ -700,9 +800,9 @@ int main(int argc, char *argv[])
     // The subscribers, all with their snapshot before anything moves.
     Subscribers subscribers(port, symbol, *published);
     const Clock::time_point connectStart = Clock::now();
-    if (!subscribers.connectAll(subscriberCount, std::chrono::seconds(60))) {
-        std::fprintf(stderr, "bench_ws: %d of %d subscribers got their snapshot\n", subscribers.live(),
-                     subscriberCount);
+    if (!subscribers.connectAll(subscriberCount, stalledCount, std::chrono::seconds(60))) {
+        std::fprintf(stderr, "bench_ws: %d of %d subscribers and %d of %d stalled ones got their snapshot\n",
+                     subscribers.live(), subscriberCount, subscribers.stalled(), stalledCount);
         return 1;
     }
     const double connectSeconds = std::chrono::duration<double>(Clock::now() - connectStart).count();
@@ -756,14 +856,40 @@ int main(int argc, char *argv[])
     }
 
     server::StreamHub::Figures hub;
-    (*venue)->onServer([&](server::VenueServer &s) { hub = s.streamHub().figures(); });
+    std::vector<std::int64_t> cutAt;
+    (*venue)->onServer([&](server::VenueServer &s) {
+        hub = s.streamHub().figures();
+        cutAt = written->cutAt;
+    });
+    // Here, before the stalled subscribers are read: the memory the server holds for those it has not cut off
+    // is still held.
+    const double rssMib = statusMib("VmRSS");
+    const double peakRssMib = statusMib("VmHWM");
+    if (stalledCount > 0)
+        subscribers.readStalled(std::chrono::milliseconds(500), Clock::now() + std::chrono::seconds(15));
 
     const Tally &tally = subscribers.tally();
     std::uint64_t delivered = 0;
     std::uint64_t expected = 0;
+    int slowReaders = 0;  // reading subscribers closed with 1008 (the run fails)
+    int stalledSlow = 0;  // stalled ones that found a 1008 close frame
+    int stalledEnded = 0; // stalled ones whose connection ended without a close frame
+    int stalledOpen = 0;  // stalled ones still open: never cut off
+    int stalledOther = 0; // stalled ones closed with another code
     for (const Subscriber &subscriber : subscribers.all()) {
-        delivered += subscriber.updates;
-        expected += lastSeq - subscriber.snapshotSeq;
+        if (!subscriber.stalled) {
+            delivered += subscriber.updates;
+            expected += lastSeq - subscriber.snapshotSeq;
+            slowReaders += subscriber.closeCode == 1008 ? 1 : 0;
+        } else if (subscriber.state != Subscriber::State::Closed) {
+            ++stalledOpen;
+        } else if (subscriber.closeCode == 1008) {
+            ++stalledSlow;
+        } else if (subscriber.closeCode == 0) {
+            ++stalledEnded;
+        } else {
+            ++stalledOther;
+        }
     }
     const double window = double(seconds);
     const double updatesPerSecond = double(seqAtEnd - seqAtStart) / window;
@@ -787,6 +913,27 @@ int main(int argc, char *argv[])
                 hub.writes == 0 ? 0.0 : double(hub.bytes) / double(hub.writes));
     std::printf("BENCH ws_slow_consumers %llu subscribers\n", static_cast<unsigned long long>(hub.slowConsumers));
     std::printf("BENCH ws_order_rejects %llu orders\n", static_cast<unsigned long long>(flow->rejected.load()));
+    if (stalledCount > 0) {
+        // The hub's count includes any reading subscriber cut off (each shows as a close above, and fails the
+        // run); the stamps are the stalled ones' when none was.
+        std::printf("BENCH ws_stalled_subscribers %d subscribers\n", subscribers.stalled());
+        std::printf("BENCH ws_stalled_cut_off %llu subscribers\n",
+                    static_cast<unsigned long long>(hub.slowConsumers
+                                                    - std::min(hub.slowConsumers, std::uint64_t(slowReaders))));
+        if (!cutAt.empty() && slowReaders == 0) {
+            std::sort(cutAt.begin(), cutAt.end());
+            const auto sinceFlow = [&](std::int64_t at) { return double(at - nanosOf(flowStart)) / 1e9; };
+            std::printf("BENCH ws_stalled_seconds_to_cut_p50 %.2f s\n", sinceFlow(cutAt[(cutAt.size() - 1) / 2]));
+            std::printf("BENCH ws_stalled_seconds_to_cut_max %.2f s\n", sinceFlow(cutAt.back()));
+        }
+        std::printf("BENCH ws_stalled_read_close_1008 %d subscribers\n", stalledSlow);
+        std::printf("BENCH ws_stalled_read_ended_without_close %d subscribers\n", stalledEnded);
+        std::printf("BENCH ws_stalled_read_still_open %d subscribers\n", stalledOpen);
+        if (stalledOther > 0)
+            std::fprintf(stderr, "bench_ws: %d stalled subscribers closed with a code other than 1008\n", stalledOther);
+    }
+    std::printf("BENCH ws_process_rss_mib %.1f MiB\n", rssMib);
+    std::printf("BENCH ws_process_peak_rss_mib %.1f MiB\n", peakRssMib);
     if (tally.unknownPublish > 0 || tally.errors > 0 || tally.closes > 0)
         std::fprintf(stderr, "bench_ws: %llu updates without a publication time, %llu errors, %llu closed\n",
                      static_cast<unsigned long long>(tally.unknownPublish),
