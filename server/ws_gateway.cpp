@@ -42,12 +42,13 @@ QByteArray textOf(std::string_view text)
 class WsSession final : public QObject, public StreamSink
 {
 public:
-    WsSession(WsGateway &gateway, QWebSocket *socket, QTcpSocket *raw, Caller caller)
+    WsSession(WsGateway &gateway, QWebSocket *socket, QTcpSocket *raw, Caller caller, QByteArray token)
         : QObject(&gateway)
         , m_gateway(gateway)
         , m_socket(socket)
         , m_raw(raw)
         , m_caller(std::move(caller))
+        , m_token(std::move(token))
         , m_outbox(gateway.m_feeds.hub(), *this)
     {
         m_socket->setParent(this);
@@ -88,6 +89,35 @@ public:
         sendNow(raw, bytes);
     }
     void overflow() override { closeWith(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("slow consumer"), false); }
+
+    // The caller's token again, as at every request of the REST API: once it has expired, its login was
+    // revoked or the account disabled, the private subscriptions end with an UNAUTHORIZED error and the
+    // connection goes on anonymous. A changed role applies too.
+    void recheck()
+    {
+        if (m_closing || !m_caller.authenticated())
+            return;
+        const ServiceResult<Caller> again = m_gateway.m_service.authenticate(m_token, QByteArray());
+        if (again && again->user == m_caller.user) {
+            m_caller.role = again->role;
+            return;
+        }
+        const QString reason = again ? QStringLiteral("the token names another account") : again.error().message;
+        std::vector<StreamTopic> kept;
+        for (const StreamTopic &topic : m_topics) {
+            if (isPrivateChannel(topic.channel))
+                m_gateway.m_feeds.unsubscribe(&m_outbox, topic);
+            else
+                kept.push_back(topic);
+        }
+        m_topics.swap(kept);
+        m_caller = Caller{};
+        m_token.clear();
+        sendError({}, ErrorCode::Unauthorized,
+                  QStringLiteral("authentication ended (%1): the private channels were unsubscribed; send auth with "
+                                 "a new token")
+                      .arg(reason));
+    }
 
     void ping()
     {
@@ -290,6 +320,7 @@ private:
             m_topics.swap(kept);
         }
         m_caller = std::move(caller.value());
+        m_token = QByteArray(text.data(), qsizetype(text.size()));
         reply(request, "authenticated", [this](JsonWriter &json) {
             json.field("user_id", m_caller.user);
             json.field("username", m_caller.username);
@@ -420,6 +451,7 @@ private:
     QWebSocket *m_socket; // child
     QPointer<QTcpSocket> m_raw; // the connection's socket (the edge's), for frames written ready-made
     Caller m_caller;
+    QByteArray m_token; // the caller's, checked again at every heartbeat
     Outbox m_outbox;
     std::vector<StreamTopic> m_topics;
     double m_tokens = 0;
@@ -510,11 +542,13 @@ std::optional<UpgradeRefusal> WsGateway::check(const HttpRequest &request, const
         token = queryToken(head.query());
     }
     m_accepted = Caller{};
+    m_acceptedToken.clear();
     if (token) {
         ServiceResult<Caller> caller = m_service.authenticate(*token, requestId);
         if (!caller)
             return refuse(ErrorCode::Unauthorized, caller.error().message.toUtf8());
         m_accepted = std::move(caller.value());
+        m_acceptedToken = *token;
     }
     m_accepted.requestId = requestId;
     return std::nullopt;
@@ -524,8 +558,9 @@ void WsGateway::adopt(QTcpSocket *socket, const HttpRequest &, const QHostAddres
 {
     const QString key = peerKey(socket->peerAddress(), socket->peerPort());
     socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption, m_feeds.hub().sendBuffer());
-    m_pending.insert(key, Pending{socket, std::move(m_accepted)});
+    m_pending.insert(key, Pending{socket, std::move(m_accepted), std::move(m_acceptedToken)});
     m_accepted = Caller{};
+    m_acceptedToken.clear();
     // A handshake QWebSocketServer refuses, or a client gone before it answered: nothing stays pending.
     connect(socket, &QAbstractSocket::disconnected, this, [this, key, socket] {
         const auto found = m_pending.find(key);
@@ -546,9 +581,10 @@ void WsGateway::onNewConnection()
         }
         QTcpSocket *raw = found->socket;
         Caller caller = std::move(found->caller);
+        QByteArray token = std::move(found->token);
         m_pending.erase(found);
         QObject::disconnect(raw, &QAbstractSocket::disconnected, this, nullptr);
-        auto *session = new WsSession(*this, socket, raw, std::move(caller));
+        auto *session = new WsSession(*this, socket, raw, std::move(caller), std::move(token));
         m_sessions.push_back(session);
         m_connections->set(connectionCount());
     }
@@ -566,10 +602,12 @@ void WsGateway::heartbeat()
     const qint64 now = m_clock.elapsed();
     const std::vector<WsSession *> sessions = m_sessions;
     for (WsSession *session : sessions) {
-        if (now - session->lastHeard() > m_limits.idleTimeout.count())
+        if (now - session->lastHeard() > m_limits.idleTimeout.count()) {
             session->drop(); // silent too long: gone without a close, or not answering pings
-        else
+        } else {
+            session->recheck();
             session->ping();
+        }
     }
 }
 

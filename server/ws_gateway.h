@@ -8,12 +8,13 @@
 // optional `id` echoed in the reply — and answers every bad one with an `error` message, keeping the
 // connection open: invalid JSON, binary messages, unknown ops, channels or symbols, a private channel
 // without authentication, a subscription held twice or never held, too many subscriptions, too many
-// messages (a token bucket per connection). Messages over 64 KiB close it with 1009 (QWebSocket's own
-// limit). What it is sent goes through its Outbox (stream_hub.h): replies, snapshots and updates in order,
-// updates serialized once for all subscribers and written straight to the socket as ready frames; a backlog
-// over the hub's limit closes it with 1008 "slow consumer". The gateway pings every session every 20 s and
-// drops one that has sent nothing (pong included) for 60 s. On shutdown every session gets its pending
-// messages and a 1001 close frame.
+// messages (a token bucket per connection). The caller's token is checked again at every heartbeat: once it
+// has expired or been revoked, the private subscriptions end with an error. Messages over 64 KiB close it
+// with 1009 (QWebSocket's own limit). What it is sent goes through its Outbox (stream_hub.h): replies,
+// snapshots and updates in order, updates serialized once for all subscribers and written straight to the
+// socket as ready frames; a backlog over the hub's limit closes it with 1008 "slow consumer". The gateway
+// pings every session every 20 s and drops one that has sent nothing (pong included) for 60 s. On shutdown
+// every session gets its pending messages and a 1001 close frame.
 //
 // The HTTP thread; not thread-safe.
 #pragma once
@@ -82,6 +83,7 @@ private:
     {
         QPointer<QTcpSocket> socket;
         Caller caller;
+        QByteArray token;
     };
     static QString peerKey(const QHostAddress &address, quint16 port)
     {
@@ -93,6 +95,7 @@ private:
     Limits m_limits;
     QWebSocketServer m_server;
     Caller m_accepted;                // what check() found, for the adopt() that follows it
+    QByteArray m_acceptedToken;
     QHash<QString, Pending> m_pending; // handshakes QWebSocketServer has not finished, by peer address and port
     std::vector<WsSession *> m_sessions; // children
     QTimer m_heartbeat;

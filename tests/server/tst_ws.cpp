@@ -228,6 +228,7 @@ private slots:
     void subscribeTwiceAndUnsubscribeNothing();
     void privateChannelNeedsAuth();
     void authWithBadOrExpiredToken();
+    void endedLoginEndsPrivateStreams();
     void oversizedMessageCloses1009();
     void burstOfSubscribesIsRateLimited();
     void vanishedClientIsForgotten();
@@ -586,6 +587,77 @@ void tst_Ws::authWithBadOrExpiredToken()
     const std::optional<QJsonObject> reply = client.nextJson();
     QVERIFY(reply);
     QCOMPARE(reply->value("code").toString(), QStringLiteral("UNAUTHORIZED"));
+}
+
+void tst_Ws::endedLoginEndsPrivateStreams()
+{
+    const std::unique_ptr<TestVenue> venue = startVenue(Driver::Sqlite);
+    QVERIFY(venue);
+    venue->onServer([](server::VenueServer &server) {
+        server::WsGateway::Limits limits = server.webSockets().limits();
+        limits.pingInterval = std::chrono::milliseconds(100);
+        server.webSockets().setLimits(limits);
+    });
+    const auto admin = adminClient(venue->port());
+    QVERIFY(admin);
+    const std::optional<qint64> alice = admin->createUser(QStringLiteral("alice"), QStringLiteral("alice-password"),
+                                                          QStringLiteral("trader"));
+    QVERIFY(alice);
+    const auto expectEnd = [](RawWebSocket &client, const char *what) {
+        std::optional<QJsonObject> message;
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 10'000) {
+            message = client.nextJson(500);
+            if (message && message->value("type").toString() == u"error")
+                break;
+        }
+        QVERIFY2(message && message->value("code").toString() == u"UNAUTHORIZED", what);
+        QVERIFY2(message->value("message").toString().contains(u"authentication ended"), what);
+        // The private channels are closed to it now; the public ones stay.
+        client.sendText(R"({"op":"subscribe","channel":"orders"})");
+        const std::optional<QJsonObject> refused = client.nextJson();
+        QVERIFY2(refused && refused->value("code").toString() == u"UNAUTHORIZED", what);
+        client.sendText(R"({"op":"ping","id":"still"})");
+        const std::optional<QJsonObject> pong = client.nextJson();
+        QVERIFY2(pong && pong->value("id").toString() == u"still", what);
+    };
+    const auto subscribeOrders = [](RawWebSocket &client) {
+        client.sendText(R"({"op":"subscribe","channel":"orders"})");
+        const std::optional<QJsonObject> reply = client.nextJson();
+        return reply && reply->value("type").toString() == u"subscribed";
+    };
+
+    // Logout revokes the login: its access token ends too.
+    ApiClient aliceApi(venue->port());
+    const ApiResponse login = aliceApi.login(QStringLiteral("alice"), QStringLiteral("alice-password"));
+    QCOMPARE(login.status, 200);
+    RawWebSocket loggedOut(venue->port());
+    QCOMPARE(loggedOut.handshake({"Authorization: Bearer " + aliceApi.token()}), 101);
+    QVERIFY(subscribeOrders(loggedOut));
+    const QByteArray logout = QJsonDocument(QJsonObject{{"refresh_token", login.object().value("refresh_token")}})
+                                  .toJson(QJsonDocument::Compact);
+    QCOMPARE(aliceApi.post("/auth/logout", logout).status, 204);
+    expectEnd(loggedOut, "logout");
+
+    // A token that expires while the connection is open.
+    RawWebSocket expiring(venue->port());
+    QCOMPARE(expiring.handshake(), 101);
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    const QByteArray auth = R"({"op":"auth","token":")" + signedToken(1, now, now + 2) + "\"}";
+    expiring.sendText(auth);
+    QCOMPARE(expiring.nextJson()->value("type").toString(), QStringLiteral("authenticated"));
+    QVERIFY(subscribeOrders(expiring));
+    expectEnd(expiring, "expiry");
+
+    // An account disabled by an admin.
+    ApiClient again(venue->port());
+    QCOMPARE(again.login(QStringLiteral("alice"), QStringLiteral("alice-password")).status, 200);
+    RawWebSocket disabled(venue->port());
+    QCOMPARE(disabled.handshake({"Authorization: Bearer " + again.token()}), 101);
+    QVERIFY(subscribeOrders(disabled));
+    QCOMPARE(admin->request("PATCH", "/admin/users/" + QByteArray::number(*alice), R"({"active":false})").status, 200);
+    expectEnd(disabled, "disabled");
 }
 
 void tst_Ws::oversizedMessageCloses1009()
