@@ -240,7 +240,7 @@ void RequestSocket::flushResponse()
 qint64 RequestSocket::clientBacklog() const
 {
     const EdgeConnection *connection = m_connection;
-    return connection ? connection->m_socket->bytesToWrite() : 0;
+    return connection ? unsentBytes(connection->m_socket) : 0;
 }
 
 void RequestSocket::setSendBuffer(int bytes)
@@ -258,6 +258,16 @@ bool RequestSocket::isClientConnected() const
 }
 
 // ---- sendNow
+
+qint64 unsentBytes(const QTcpSocket *socket)
+{
+    if (!socket)
+        return 0;
+    qint64 unsent = socket->bytesToWrite();
+    if (const auto *tls = qobject_cast<const QSslSocket *>(socket))
+        unsent += tls->encryptedBytesToWrite();
+    return unsent;
+}
 
 void sendNow(QTcpSocket *socket, const QByteArray &bytes)
 {
@@ -599,6 +609,10 @@ void EdgeConnection::upgrade(HttpRequest request)
 {
     const QByteArray id = requestIdFor(request.head.header("x-request-id"));
     std::optional<UpgradeRefusal> refusal = m_edge->m_gate->check(request, m_peer, id);
+    if (!refusal && m_framer.buffered() > 0) {
+        // RFC 6455 §4.1: a client waits for the handshake's answer before it sends frames.
+        refusal = UpgradeRefusal{ErrorCode::BadRequest, "data came before the WebSocket handshake was answered", {}};
+    }
     if (!refusal && (m_gone || m_edge->m_draining))
         refusal = UpgradeRefusal{ErrorCode::ServiceUnavailable, "the server is shutting down", {}};
     if (refusal) {
@@ -613,8 +627,7 @@ void EdgeConnection::upgrade(HttpRequest request)
     connect(m_socket, &QAbstractSocket::disconnected, this, &EdgeConnection::onDisconnected);
     m_requestSocket->connectionClosed(); // QHttpServer lets go of it (and deletes it later)
     m_requestSocket = nullptr;
-    // What the client sent after the handshake (frames, if it did not wait for the answer) follows it.
-    const QByteArray replay = handshakeOf(request.head) + m_framer.takeBuffered();
+    const QByteArray replay = handshakeOf(request.head);
     for (qsizetype i = replay.size(); i-- > 0;)
         m_socket->ungetChar(replay.at(i));
     m_edge->m_gate->adopt(m_socket, request, m_peer);
@@ -708,7 +721,7 @@ void EdgeConnection::checkDeadlines(qint64 now)
         return;
     }
     case State::Handling:
-        if (m_socket->bytesToWrite() > limits.maxBufferedOutput) {
+        if (unsentBytes(m_socket) > limits.maxBufferedOutput) {
             m_socket->abort(); // a client that does not read what it asked for
         }
         return;

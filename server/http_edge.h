@@ -117,6 +117,10 @@ private:
     bool m_closeRequested = false;
 };
 
+// Bytes written to a socket that the kernel has not taken yet: Qt's write buffer, and on TLS also what is
+// encrypted and waiting (QSslSocket::bytesToWrite() counts only plaintext not yet encrypted).
+qint64 unsentBytes(const QTcpSocket *socket);
+
 // Writes `bytes` to a connected socket now: on plain TCP with nothing queued in Qt's buffer, straight to the
 // kernel (one send(), no copy into the socket's buffer and no wait for its next write notification, which
 // costs a turn of the event loop); whatever the kernel does not take, and anything on TLS, goes through

@@ -99,18 +99,17 @@ void HttpApi::getOrderBookStream(const ExchangePtr &exchange)
     topic.channel = StreamChannel::OrderBook;
     topic.instrument = instrument->id;
     auto stream = std::make_shared<SseStream>(*this, exchange, topic);
-    SseStream *raw = stream.get();
     m_feeds.subscribe(&stream->outbox(), StreamFeeds::Encoding::Sse, topic, resumeAfter);
     m_streams.push_back(std::move(stream));
-    // A client that goes away ends its stream at once, not at the next ping.
-    connect(exchange->socket, &QAbstractSocket::disconnected, this, [this, raw] {
-        const auto found = std::find_if(m_streams.begin(), m_streams.end(),
-                                        [raw](const std::shared_ptr<SseStream> &open) { return open.get() == raw; });
-        if (found == m_streams.end())
-            return;
-        raw->end();
-        removeStreamLater(raw);
-    });
+    // A client that goes away ends its stream at once, not at the next ping. (By a weak reference: the
+    // stream may be gone already, and another may live at its address.)
+    connect(exchange->socket, &QAbstractSocket::disconnected, this,
+            [this, weak = std::weak_ptr<SseStream>(m_streams.back())] {
+                if (const std::shared_ptr<SseStream> open = weak.lock()) {
+                    open->end();
+                    removeStreamLater(open.get());
+                }
+            });
     updateStreamGauge();
 }
 
@@ -123,11 +122,18 @@ void HttpApi::getWebSocketWithoutUpgrade(const ExchangePtr &exchange)
 
 void HttpApi::removeStreamLater(SseStream *stream)
 {
-    // Not now: the hub may be in the middle of a flush that called this stream.
+    // Not now: the hub may be in the middle of a flush that called this stream. By a weak reference, so that
+    // a stream that took its address meanwhile is not the one removed.
+    std::weak_ptr<SseStream> weak;
+    for (const std::shared_ptr<SseStream> &open : m_streams) {
+        if (open.get() == stream)
+            weak = open;
+    }
     QMetaObject::invokeMethod(
         this,
-        [this, stream] {
-            std::erase_if(m_streams, [stream](const std::shared_ptr<SseStream> &open) { return open.get() == stream; });
+        [this, weak] {
+            if (const std::shared_ptr<SseStream> open = weak.lock())
+                std::erase(m_streams, open);
             updateStreamGauge();
         },
         Qt::QueuedConnection);

@@ -191,11 +191,11 @@ void StreamFeeds::subscribe(Outbox *outbox, Encoding encoding, const StreamTopic
         for (const sql::OrderRecord &order : accounts.openOrders(topic.user, only)) {
             JsonWriter json;
             writeOrder(json, order, market);
-            outbox->push(privateFrame("order", "orders", "order", json.take()));
+            outbox->pushInitial(privateFrame("order", "orders", "order", json.take()));
         }
     } else if (topic.channel == StreamChannel::Account) {
         for (const sql::BalanceRecord &balance : accounts.balances(topic.user))
-            outbox->push(privateFrame("account", "account", "balance", balanceJson(balance)));
+            outbox->pushInitial(privateFrame("account", "account", "balance", balanceJson(balance)));
     }
 }
 
@@ -242,22 +242,31 @@ void StreamFeeds::startBook(Outbox *outbox, Encoding encoding, InstrumentId inst
         return;
     const std::uint64_t current = market.bookSeq(instrument);
     const Replay &replay = m_books[instrument].replay;
-    // Resumable: the client is at the current seq, or the replay still holds every update after its seq.
-    const bool resumable = resumeAfter && *resumeAfter <= current
-                           && (*resumeAfter == current
-                               || (!replay.updates.empty() && replay.updates.front().first <= *resumeAfter + 1));
+    // Resumable: the client is at the current seq, or the replay still holds every update after its seq —
+    // and they are not more than half the backlog limit, else a snapshot is the shorter way back.
+    bool resumable = resumeAfter && *resumeAfter <= current
+                     && (*resumeAfter == current
+                         || (!replay.updates.empty() && replay.updates.front().first <= *resumeAfter + 1));
+    std::vector<const std::pair<std::uint64_t, QByteArray> *> missed;
     if (resumable) {
-        for (const auto &[seq, body] : replay.updates) {
-            if (seq <= *resumeAfter)
-                continue;
-            outbox->push(encoding == Encoding::Sse ? sseChunk(seq, "orderbook_update", body)
-                                                   : frame("update", "orderbook", body));
+        qint64 bytes = 0;
+        for (auto it = replay.updates.crbegin(); it != replay.updates.crend() && it->first > *resumeAfter; ++it) {
+            bytes += it->second.size();
+            missed.push_back(&*it);
+        }
+        resumable = bytes <= m_hub.backlogLimit() / 2;
+    }
+    if (resumable) {
+        for (auto it = missed.crbegin(); it != missed.crend(); ++it) {
+            const auto &[seq, body] = **it;
+            outbox->pushInitial(encoding == Encoding::Sse ? sseChunk(seq, "orderbook_update", body)
+                                                          : frame("update", "orderbook", body));
         }
         return;
     }
     const QByteArray snapshot = orderBookBody(market, *view, std::numeric_limits<std::size_t>::max());
-    outbox->push(encoding == Encoding::Sse ? sseChunk(current, "snapshot", snapshot)
-                                           : frame("snapshot", "orderbook", snapshot));
+    outbox->pushInitial(encoding == Encoding::Sse ? sseChunk(current, "snapshot", snapshot)
+                                                  : frame("snapshot", "orderbook", snapshot));
 }
 
 void StreamFeeds::onBatch(const DurableBatch &batch)
@@ -372,31 +381,50 @@ void StreamFeeds::refreshThrottled()
 
 void StreamFeeds::sendTicker(InstrumentId instrument, Outbox *only)
 {
-    m_service.ticker(instrument, [this, instrument, only](ServiceResult<sql::TickerFigures> figures) {
+    // Reads run on a pool and may finish out of order: each is numbered, and one older than the last
+    // broadcast is not sent (a new subscriber gets that broadcast instead).
+    const quint64 key = tickerKey(instrument);
+    const std::uint64_t number = ++m_issued[key];
+    m_service.ticker(instrument, [this, instrument, only, key, number](ServiceResult<sql::TickerFigures> figures) {
         if (!figures)
             return; // the database is away: the next change tries again
         const std::optional<InstrumentView> view = m_service.market().instrument(instrument);
         const auto found = m_tickers.constFind(instrument);
         if (!view || found == m_tickers.constEnd())
             return;
-        const QByteArray bytes = frame("ticker", "ticker", tickerBody(*view, *figures, m_service.market()));
-        if (only) {
-            if (subscribed(*found, only)) // it may have gone while the figures were read
-                only->push(bytes);
-            return;
-        }
-        pushAll(*found, bytes);
+        deliverRead(key, number, *found, only,
+                    frame("ticker", "ticker", tickerBody(*view, *figures, m_service.market())), false);
     });
+}
+
+void StreamFeeds::deliverRead(quint64 key, std::uint64_t number, const std::vector<Outbox *> &audience, Outbox *only,
+                              const QByteArray &bytes, bool skipRepeat)
+{
+    Latest &latest = m_latest[key];
+    if (only) {
+        if (!subscribed(audience, only)) // it may have gone while the figures were read
+            return;
+        only->pushInitial(number >= latest.number || latest.bytes.isEmpty() ? bytes : latest.bytes);
+        return;
+    }
+    if (number < latest.number)
+        return; // a newer broadcast went out already
+    latest.number = number;
+    if (skipRepeat && latest.bytes == bytes)
+        return;
+    latest.bytes = bytes;
+    pushAll(audience, bytes);
 }
 
 void StreamFeeds::sendCandle(InstrumentId instrument, std::int64_t interval, Outbox *only)
 {
+    const quint64 key = candleKey(instrument, interval);
+    const std::uint64_t number = ++m_issued[key];
     m_service.candles(instrument, interval, 1,
-                      [this, instrument, interval, only](ServiceResult<std::vector<sql::CandleRecord>> candles) {
+                      [this, instrument, interval, only, key, number](ServiceResult<std::vector<sql::CandleRecord>> candles) {
                           if (!candles || candles->empty())
                               return;
                           const std::optional<InstrumentView> view = m_service.market().instrument(instrument);
-                          const quint64 key = candleKey(instrument, interval);
                           const auto found = m_candles.constFind(key);
                           if (!view || found == m_candles.constEnd())
                               return;
@@ -406,17 +434,7 @@ void StreamFeeds::sendCandle(InstrumentId instrument, std::int64_t interval, Out
                           QByteArray body = R"({"symbol":")" + QByteArray(view->symbol.view().data(), qsizetype(view->symbol.view().size()))
                                             + R"(","interval":")" + candleIntervalName(interval).toByteArray()
                                             + "\"," + object.sliced(1);
-                          const QByteArray bytes = frame("candle", "candles", body);
-                          if (only) {
-                              if (subscribed(*found, only))
-                                  only->push(bytes);
-                              return;
-                          }
-                          QByteArray &last = m_lastCandle[key];
-                          if (last == body)
-                              return;
-                          last = body;
-                          pushAll(*found, bytes);
+                          deliverRead(key, number, *found, only, frame("candle", "candles", body), true);
                       });
 }
 

@@ -110,6 +110,15 @@ private:
     {
         return (quint64(instrument) << 32) | quint64(interval);
     }
+    static quint64 tickerKey(InstrumentId instrument) { return candleKey(instrument, 0); }
+    // The reads of one ticker or candle feed, numbered; what the newest broadcast sent.
+    struct Latest
+    {
+        std::uint64_t number = 0;
+        QByteArray bytes;
+    };
+    void deliverRead(quint64 key, std::uint64_t number, const std::vector<Outbox *> &audience, Outbox *only,
+                     const QByteArray &bytes, bool skipRepeat);
 
     VenueService &m_service;
     StreamHub &m_hub;
@@ -120,7 +129,8 @@ private:
     QHash<AccountId, std::vector<PrivateSubscriber>> m_private;
     QHash<InstrumentId, bool> m_tickerDirty;
     QHash<InstrumentId, bool> m_candlesDirty;
-    QHash<quint64, QByteArray> m_lastCandle; // what each candle feed sent last, to skip repeats
+    QHash<quint64, std::uint64_t> m_issued; // reads started, by tickerKey() / candleKey()
+    QHash<quint64, Latest> m_latest;
     QTimer m_throttle;
 };
 

@@ -34,6 +34,14 @@ void Outbox::push(const QByteArray &bytes)
     }
 }
 
+void Outbox::pushInitial(const QByteArray &bytes)
+{
+    if (m_closed || bytes.isEmpty())
+        return;
+    push(bytes);
+    m_initialPending += bytes.size();
+}
+
 bool Outbox::flushNow()
 {
     if (m_dirty) {
@@ -48,6 +56,7 @@ void Outbox::close()
     m_closed = true;
     m_pending.clear();
     m_pendingBytes = 0;
+    m_initialPending = 0;
 }
 
 // ---- StreamHub
@@ -78,17 +87,32 @@ void StreamHub::forget(Outbox *outbox)
     std::erase(m_dirty, outbox);
 }
 
+bool StreamHub::overLimit(const Outbox &outbox) const
+{
+    // Initial bursts leave first (the stream is in order), so no more of them than is unsent can still be
+    // waiting: the rest of the unsent bytes, and everything queued after them, is backlog.
+    const qint64 unsent = outbox.m_sink.unsentBytes();
+    const qint64 initial = std::min(outbox.m_initialUnsent, unsent);
+    return unsent - initial + outbox.m_pendingBytes - outbox.m_initialPending > m_backlogLimit;
+}
+
+void StreamHub::countSlowConsumer()
+{
+    ++m_figures.slowConsumers;
+    if (m_meters.slowConsumers)
+        m_meters.slowConsumers->add();
+}
+
 bool StreamHub::flushOne(Outbox &outbox)
 {
     if (outbox.m_closed)
         return false;
     if (outbox.m_pending.empty())
         return true;
-    if (outbox.m_sink.unsentBytes() + outbox.m_pendingBytes > m_backlogLimit) {
+    outbox.m_initialUnsent = std::min(outbox.m_initialUnsent, outbox.m_sink.unsentBytes());
+    if (overLimit(outbox)) {
         outbox.close();
-        ++m_figures.slowConsumers;
-        if (m_meters.slowConsumers)
-            m_meters.slowConsumers->add();
+        countSlowConsumer();
         outbox.m_sink.overflow();
         return false;
     }
@@ -96,6 +120,8 @@ bool StreamHub::flushOne(Outbox &outbox)
     pending.swap(outbox.m_pending);
     const qint64 size = outbox.m_pendingBytes;
     outbox.m_pendingBytes = 0;
+    outbox.m_initialUnsent += outbox.m_initialPending;
+    outbox.m_initialPending = 0;
     m_figures.bytes += std::uint64_t(size);
     ++m_figures.writes;
     if (pending.size() == 1) {

@@ -45,6 +45,10 @@ public:
 
     // Queues one whole message for the next flush. Ignored once closed.
     void push(const QByteArray &bytes);
+    // The same for what a subscription starts with (a snapshot, a replay, the open orders): such a burst
+    // may be larger than the backlog limit, so it does not count toward it until the client has taken it;
+    // only what comes after it does. A client that never reads is still cut off once that passes the limit.
+    void pushInitial(const QByteArray &bytes);
     // Writes what is queued now (before a close frame, say), with the same backlog check as a flush.
     // False when that cut the subscriber off.
     bool flushNow();
@@ -60,6 +64,8 @@ private:
     StreamSink &m_sink;
     std::vector<QByteArray> m_pending;
     qint64 m_pendingBytes = 0;
+    qint64 m_initialPending = 0; // of m_pendingBytes, what pushInitial() queued
+    qint64 m_initialUnsent = 0;  // initial bytes written and perhaps still unsent (an upper bound)
     bool m_dirty = false; // in the hub's list of outboxes to flush
     bool m_closed = false;
 };
@@ -87,6 +93,11 @@ public:
     // Writes every outbox that has something queued. Runs by itself once per turn of the event loop after a
     // push; callable directly.
     void flush();
+    // Whether a subscriber's backlog is over the limit now (the transports ask after writing on their own,
+    // e.g. pongs to a flood of pings, which never pass an outbox).
+    bool overLimit(const Outbox &outbox) const;
+    // Counts a subscriber cut off by its transport for its backlog.
+    void countSlowConsumer();
 
     struct Figures
     {

@@ -105,9 +105,10 @@ std::optional<QString> VenueServer::prepare(MarketState market)
     const auto figures = await(m_queries->submit([](QSqlDatabase &db) { return readFigures(db); }));
     if (!figures)
         return QStringLiteral("cannot read the venue's figures: %1").arg(figures.error().message);
-    // Book seqs of this run start above any an earlier run reached: a rate of 10^6 updates a second would be
-    // needed to catch up, and JavaScript clients still read them exactly (< 2^53 until the year 2255).
-    market.setBookSeqBase(std::uint64_t(QDateTime::currentSecsSinceEpoch()) * 1'000'000);
+    // Book seqs of this run start above any an earlier run reached: the start time in ms × 1000 grows by 10^6
+    // a second, faster than any book's updates, and two runs never start in the same millisecond. JavaScript
+    // clients still read them exactly (< 2^53 until the year 2255). A wall clock set back can break this.
+    market.setBookSeqBase(std::uint64_t(QDateTime::currentMSecsSinceEpoch()) * 1'000);
     EngineFigures engineFigures = *figures;
     engineFigures.seq = market.lastSeq();
     engineFigures.openOrders = market.openOrderCount();

@@ -125,7 +125,7 @@ struct EngineFigures
 // delivered twice) and must be skipped.
 struct DurableBatch
 {
-    const std::vector<Event> *events = nullptr;
+    const std::vector<Event> *events = nullptr; // valid during the signal only: connect on the service's thread
     Seq firstNewSeq = 0;
     std::vector<BookDelta> books;
     AccountChanges accounts;

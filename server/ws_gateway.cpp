@@ -62,6 +62,15 @@ public:
         connect(m_socket, &QWebSocket::binaryMessageReceived, this, &WsSession::onBinary);
         connect(m_socket, &QWebSocket::pong, this, [this] { m_lastHeard = m_gateway.m_clock.elapsed(); });
         connect(m_socket, &QWebSocket::disconnected, this, &WsSession::onDisconnected);
+        // What QWebSocket writes by itself (pongs to the client's pings) never passes the outbox: after
+        // each read, the backlog is checked here too, so that a flood of pings from a client that does not
+        // read cannot grow the server's memory.
+        connect(raw, &QIODevice::readyRead, this, [this] {
+            if (!m_closing && m_gateway.m_feeds.hub().overLimit(m_outbox)) {
+                m_gateway.m_feeds.hub().countSlowConsumer();
+                closeWith(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("slow consumer"), false);
+            }
+        });
         // QWebSocket closes the socket right after its close frame, also when the client is still sending
         // (a message over the limit): linger, so that the client gets the frame rather than a reset.
         connect(m_socket, &QWebSocket::aboutToClose, this,
@@ -76,11 +85,7 @@ public:
     ~WsSession() override { unsubscribeAll(); }
 
     // StreamSink
-    qint64 unsentBytes() const override
-    {
-        const QTcpSocket *raw = m_raw.data();
-        return raw ? raw->bytesToWrite() : 0;
-    }
+    qint64 unsentBytes() const override { return server::unsentBytes(m_raw.data()); }
     void deliver(const QByteArray &bytes) override
     {
         QTcpSocket *raw = m_raw.data();
@@ -210,29 +215,33 @@ private:
     {
         m_lastHeard = m_gateway.m_clock.elapsed();
         m_gateway.m_received->add();
-        if (m_closing)
+        if (m_closing || !admit())
             return;
         sendError({}, ErrorCode::BadRequest, QStringLiteral("binary messages are not accepted: send JSON as text"));
+    }
+
+    // The message rate limit: false when this message is over it (then at most one error a second says so).
+    bool admit()
+    {
+        if (takeToken())
+            return true;
+        if (m_lastRateError < 0 || m_lastHeard - m_lastRateError >= 1000) {
+            m_lastRateError = m_lastHeard;
+            sendError({}, ErrorCode::RateLimited,
+                      QStringLiteral("too many messages: at most %1 a second (bursts of %2); messages over it are "
+                                     "dropped")
+                          .arg(m_gateway.m_limits.messagesPerSecond)
+                          .arg(m_gateway.m_limits.messageBurst));
+        }
+        return false;
     }
 
     void onText(const QString &text)
     {
         m_lastHeard = m_gateway.m_clock.elapsed();
         m_gateway.m_received->add();
-        if (m_closing)
+        if (m_closing || !admit()) // one error a second at most: a flood must not become a flood of errors
             return;
-        if (!takeToken()) {
-            // One error per second at most: a flood must not turn into a flood of errors.
-            if (m_lastRateError < 0 || m_lastHeard - m_lastRateError >= 1000) {
-                m_lastRateError = m_lastHeard;
-                sendError({}, ErrorCode::RateLimited,
-                          QStringLiteral("too many messages: at most %1 a second (bursts of %2); messages over it "
-                                         "are dropped")
-                              .arg(m_gateway.m_limits.messagesPerSecond)
-                              .arg(m_gateway.m_limits.messageBurst));
-            }
-            return;
-        }
         const QByteArray utf8 = text.toUtf8();
         JsonLimits jsonLimits;
         const Expected<JsonDocument, JsonError> document = readJson(std::string_view(utf8.constData(), std::size_t(utf8.size())), jsonLimits);

@@ -241,6 +241,10 @@ private slots:
     void privateEventsReachOnlyTheirOwner();
     void publicTradesTickerAndCandles();
     void slowConsumerIsCutOff();
+    void pingFloodIsCutOff();
+    void largeInitialBurstsAreDelivered();
+    void framesBeforeTheAnswerAreRefused();
+    void binaryFloodIsRateLimited();
     void shutdownSendsCloseFrames();
 
 private:
@@ -819,25 +823,36 @@ void tst_Ws::secureWebSocket()
     Collector collector(socket);
     socket.sendTextMessage(R"({"op":"subscribe","channel":"orderbook","symbol":"BTC-USD","id":1})");
     QVERIFY(collector.waitFor([](const QJsonObject &m) { return ofType(m, "snapshot"); }) >= 0);
-    // An update over TLS too: an order placed over HTTPS.
+    // An update over TLS too: orders placed over HTTPS, on one keep-alive connection.
     const quint16 port = (*venue)->port();
-    const auto https = [port](const QByteArray &method, const QByteArray &path, const QByteArray &body,
-                              const QByteArray &token) {
-        QSslSocket connection;
-        connection.setPeerVerifyMode(QSslSocket::VerifyNone);
-        connection.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
-        if (!connection.waitForEncrypted(10'000))
-            return QJsonObject();
-        QByteArray request = method + ' ' + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+    QSslSocket api;
+    api.setPeerVerifyMode(QSslSocket::VerifyNone);
+    api.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    QVERIFY(api.waitForEncrypted(10'000));
+    QByteArray pending;
+    const auto https = [&api, &pending](const QByteArray &method, const QByteArray &path, const QByteArray &body,
+                                        const QByteArray &token) {
+        QByteArray request = method + ' ' + path + " HTTP/1.1\r\nHost: localhost\r\n";
         if (!token.isEmpty())
             request += "Authorization: Bearer " + token + "\r\n";
         request += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n"
                    + body;
-        connection.write(request);
-        QByteArray response;
-        while (connection.waitForReadyRead(10'000))
-            response += connection.readAll();
-        return QJsonDocument::fromJson(response.mid(response.indexOf("\r\n\r\n") + 4)).object();
+        api.write(request);
+        for (;;) {
+            const qsizetype end = pending.indexOf("\r\n\r\n");
+            if (end >= 0) {
+                const qsizetype at = pending.toLower().indexOf("content-length: ");
+                const qsizetype length = pending.mid(at + 16, pending.indexOf("\r\n", at) - at - 16).toLongLong();
+                if (pending.size() >= end + 4 + length) {
+                    const QByteArray json = pending.mid(end + 4, length);
+                    pending.remove(0, end + 4 + length);
+                    return QJsonDocument::fromJson(json).object();
+                }
+            }
+            if (!api.waitForReadyRead(10'000))
+                return QJsonObject();
+            pending += api.readAll();
+        }
     };
     const QByteArray token = https("POST", "/auth/login",
                                    R"({"username":"admin","password":")" + QByteArray(TestVenue::kAdminPassword) + "\"}",
@@ -846,10 +861,49 @@ void tst_Ws::secureWebSocket()
                                  .toString()
                                  .toLatin1();
     QVERIFY(!token.isEmpty());
-    QVERIFY(!https("POST", "/admin/users/1/deposits", R"({"asset":"USD","amount":"1000"})", token).contains("error"));
+    QVERIFY(!https("POST", "/admin/users/1/deposits", R"({"asset":"USD","amount":"100000000"})", token).contains("error"));
     QCOMPARE(https("POST", "/api/v1/orders", orderBody(true, "10.00", "1"), token).value("status").toString(),
              QStringLiteral("new"));
     QVERIFY(collector.waitFor([](const QJsonObject &m) { return ofType(m, "update"); }) >= 0);
+
+    // A wss client that stops reading is cut off like a plain one: what waits encrypted counts too.
+    (*venue)->onServer([](server::VenueServer &server) {
+        server.streamHub().setBacklogLimit(32 * 1024);
+        server.streamHub().setSendBuffer(8 * 1024);
+    });
+    QSslSocket stalled;
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int small = 4096;
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+        QVERIFY(stalled.setSocketDescriptor(fd));
+    }
+    stalled.setReadBufferSize(4096);
+    stalled.setPeerVerifyMode(QSslSocket::VerifyNone);
+    stalled.startClientEncryption();
+    QVERIFY(stalled.waitForEncrypted(10'000));
+    stalled.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QVERIFY(stalled.waitForReadyRead(10'000));
+    QVERIFY(stalled.peek(12).startsWith("HTTP/1.1 101"));
+    stalled.write(RawWebSocket::frame(1, R"({"op":"subscribe","channel":"orderbook","symbol":"BTC-USD"})"));
+    QVERIFY(stalled.waitForBytesWritten(5'000));
+    std::uint64_t slow = 0;
+    for (int i = 0; i < 3'000 && slow == 0; ++i) {
+        QCOMPARE(https("POST", "/api/v1/orders", orderBody(true, QString::number(11 + i % 500) + ".00", "1"), token)
+                     .value("status")
+                     .toString(),
+                 QStringLiteral("new"));
+        if (i % 100 == 99)
+            (*venue)->onServer([&](server::VenueServer &server) { slow = server.streamHub().figures().slowConsumers; });
+    }
+    QCOMPARE(slow, 1u);
+
     // A refused upgrade over TLS gets its answer too.
     QWebSocket refused;
     refused.setSslConfiguration(client);
@@ -1369,6 +1423,122 @@ void tst_Ws::slowConsumerIsCutOff()
     QVERIFY(metrics.contains("stream_messages_total "));
     QVERIFY(metrics.contains("stream_publish_lag_seconds_count "));
     QVERIFY(metrics.contains("sse_connections 0"));
+}
+
+void tst_Ws::pingFloodIsCutOff()
+{
+    const std::unique_ptr<TestVenue> venue = startVenue(Driver::Sqlite);
+    QVERIFY(venue);
+    venue->onServer([](server::VenueServer &server) {
+        server.streamHub().setBacklogLimit(64 * 1024);
+        server.streamHub().setSendBuffer(8 * 1024);
+    });
+    // Pings answered by QWebSocket itself never pass an outbox; a client that sends them without reading the
+    // pongs must not grow the server's memory.
+    RawWebSocket flood(venue->port(), 4096);
+    QCOMPARE(flood.handshake(), 101);
+    const QByteArray payload(125, 'p');
+    std::uint64_t slow = 0;
+    for (int i = 0; i < 20'000 && slow == 0; ++i) {
+        flood.sendFrame(9, payload);
+        if (i % 500 == 499) {
+            if (!flood.isConnected())
+                break;
+            venue->onServer([&](server::VenueServer &server) { slow = server.streamHub().figures().slowConsumers; });
+        }
+    }
+    QElapsedTimer timer;
+    timer.start();
+    while (slow == 0 && timer.elapsed() < 10'000) {
+        venue->onServer([&](server::VenueServer &server) { slow = server.streamHub().figures().slowConsumers; });
+        QTest::qWait(20);
+    }
+    QCOMPARE(slow, 1u);
+    QCOMPARE(waitForConnections(*venue, 0, 15'000), 0);
+}
+
+void tst_Ws::largeInitialBurstsAreDelivered()
+{
+    const std::unique_ptr<TestVenue> venue = startVenue(Driver::Sqlite);
+    QVERIFY(venue);
+    venue->onServer([](server::VenueServer &server) { server.streamHub().setBacklogLimit(16 * 1024); });
+    const auto admin = adminClient(venue->port());
+    QVERIFY(admin);
+    QVERIFY(admin->deposit(1, QStringLiteral("USD"), QStringLiteral("100000000")));
+    // 200 open orders: about 80 KB of order messages, five times the backlog limit.
+    for (int i = 0; i < 200; ++i)
+        QCOMPARE(admin->post("/api/v1/orders", orderBody(true, QString::number(100 + i) + ".00", "1")).status, 201);
+    const qint64 last = admin->get("/api/v1/orderbook/BTC-USD").object().value("seq").toInteger();
+
+    RawWebSocket client(venue->port());
+    QCOMPARE(client.handshake({"Authorization: Bearer " + admin->token()}), 101);
+    client.sendText(R"({"op":"subscribe","channel":"orders"})");
+    QCOMPARE(client.nextJson()->value("type").toString(), QStringLiteral("subscribed"));
+    for (int i = 0; i < 200; ++i) {
+        const std::optional<QJsonObject> order = client.nextJson();
+        QVERIFY2(order && order->value("type").toString() == u"order", qPrintable(QString::number(i)));
+    }
+    // A resume that would replay more than half the limit gets the (shorter) snapshot instead.
+    client.sendText(R"({"op":"subscribe","channel":"orderbook","symbol":"BTC-USD","since_seq":)"
+                    + QByteArray::number(last - 199) + "}");
+    QCOMPARE(client.nextJson()->value("type").toString(), QStringLiteral("subscribed"));
+    const std::optional<QJsonObject> first = client.nextJson();
+    QVERIFY(first);
+    QCOMPARE(first->value("type").toString(), QStringLiteral("snapshot"));
+    QCOMPARE(first->value("bids").toArray().size(), 200);
+    // ...and a short one the updates.
+    client.sendText(R"({"op":"subscribe","channel":"orderbook","symbol":"ETH-USD"})");
+    QCOMPARE(client.nextJson()->value("type").toString(), QStringLiteral("subscribed"));
+    QCOMPARE(client.nextJson()->value("type").toString(), QStringLiteral("snapshot"));
+    std::uint64_t slow = 1;
+    venue->onServer([&](server::VenueServer &server) { slow = server.streamHub().figures().slowConsumers; });
+    QCOMPARE(slow, 0u);
+    RawWebSocket resumed(venue->port());
+    QCOMPARE(resumed.handshake(), 101);
+    resumed.sendText(R"({"op":"subscribe","channel":"orderbook","symbol":"BTC-USD","since_seq":)"
+                     + QByteArray::number(last - 3) + "}");
+    QCOMPARE(resumed.nextJson()->value("type").toString(), QStringLiteral("subscribed"));
+    for (qint64 seq = last - 2; seq <= last; ++seq) {
+        const std::optional<QJsonObject> update = resumed.nextJson();
+        QVERIFY(update);
+        QCOMPARE(update->value("type").toString(), QStringLiteral("update"));
+        QCOMPARE(update->value("seq").toInteger(), seq);
+    }
+}
+
+void tst_Ws::framesBeforeTheAnswerAreRefused()
+{
+    // RFC 6455 §4.1: a client waits for the 101 before it sends frames. One that does not is refused.
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_shared->port());
+    QVERIFY(socket.waitForConnected(10'000));
+    QByteArray frame = QByteArray("\x81\x8d", 2) + QByteArray(4, '\0') + R"({"op":"ping"})";
+    socket.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                 + frame);
+    QByteArray response;
+    while (socket.waitForReadyRead(5'000))
+        response += socket.readAll();
+    QVERIFY2(response.startsWith("HTTP/1.1 400 "), response.constData());
+    QVERIFY(response.contains("BAD_REQUEST"));
+}
+
+void tst_Ws::binaryFloodIsRateLimited()
+{
+    RawWebSocket client(m_shared->port());
+    QCOMPARE(client.handshake(), 101);
+    for (int i = 0; i < 2'000; ++i)
+        client.sendFrame(2, "binary");
+    int badRequests = 0;
+    int limited = 0;
+    while (const std::optional<QJsonObject> reply = client.nextJson(1'500)) {
+        badRequests += reply->value("code").toString() == u"BAD_REQUEST" ? 1 : 0;
+        limited += reply->value("code").toString() == u"RATE_LIMITED" ? 1 : 0;
+    }
+    // The burst allowance gets its answers, the rest one RATE_LIMITED error (a second or two of them).
+    QVERIFY2(badRequests >= 190 && badRequests <= 260, qPrintable(QString::number(badRequests)));
+    QVERIFY2(limited >= 1 && limited <= 3, qPrintable(QString::number(limited)));
+    QVERIFY(client.isConnected());
 }
 
 void tst_Ws::shutdownSendsCloseFrames()

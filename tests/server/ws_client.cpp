@@ -87,6 +87,12 @@ int RawWebSocket::handshake(const QByteArrayList &headers, const QByteArray &tar
 
 void RawWebSocket::sendFrame(int opcode, const QByteArray &payload, bool fin)
 {
+    m_socket.write(RawWebSocket::frame(opcode, payload, fin));
+    m_socket.flush();
+}
+
+QByteArray RawWebSocket::frame(int opcode, const QByteArray &payload, bool fin)
+{
     QByteArray frame;
     frame.append(char((fin ? 0x80 : 0) | opcode));
     const qsizetype size = payload.size();
@@ -108,8 +114,7 @@ void RawWebSocket::sendFrame(int opcode, const QByteArray &payload, bool fin)
     frame.append(payload);
     for (qsizetype i = 0; i < size; ++i)
         frame[start + i] = char(frame[start + i] ^ mask[i % 4]);
-    m_socket.write(frame);
-    m_socket.flush();
+    return frame;
 }
 
 bool RawWebSocket::fill(int timeoutMs)

@@ -35,6 +35,8 @@ public:
     const QByteArray &body() const { return m_body; }
 
     void sendFrame(int opcode, const QByteArray &payload, bool fin = true);
+    // A client frame (masked), for clients on other sockets.
+    static QByteArray frame(int opcode, const QByteArray &payload, bool fin = true);
     void sendText(const QByteArray &text) { sendFrame(1, text); }
     // The next frame; none when nothing came within the timeout or the connection closed first.
     std::optional<WsFrame> next(int timeoutMs = 10'000);
