@@ -235,17 +235,21 @@ void writeAuditEntry(JsonWriter &json, const sql::AuditRecord &entry)
     json.endObject();
 }
 
+void writeBalance(JsonWriter &json, const sql::BalanceRecord &balance)
+{
+    json.beginObject();
+    json.field("asset", balance.assetCode);
+    json.field("total", balance.total());
+    json.field("available", balance.available);
+    json.field("reserved", balance.reserved);
+    json.endObject();
+}
+
 void writeBalances(JsonWriter &json, const std::vector<sql::BalanceRecord> &balances)
 {
     json.beginObject().key("balances").beginArray();
-    for (const sql::BalanceRecord &balance : balances) {
-        json.beginObject();
-        json.field("asset", balance.assetCode);
-        json.field("total", balance.total());
-        json.field("available", balance.available);
-        json.field("reserved", balance.reserved);
-        json.endObject();
-    }
+    for (const sql::BalanceRecord &balance : balances)
+        writeBalance(json, balance);
     json.endArray().endObject();
 }
 

@@ -31,6 +31,8 @@ void writeFill(JsonWriter &json, const sql::FillRecord &fill, const MarketState 
 void writeCandle(JsonWriter &json, const sql::CandleRecord &candle, Precision precision);
 void writeUser(JsonWriter &json, const sql::UserRecord &user);
 void writeAuditEntry(JsonWriter &json, const sql::AuditRecord &entry);
+// {"asset","total","available","reserved"}, and {"balances":[...]} of them.
+void writeBalance(JsonWriter &json, const sql::BalanceRecord &balance);
 void writeBalances(JsonWriter &json, const std::vector<sql::BalanceRecord> &balances);
 // {"symbol","seq","bids":[[p,q]...],"asks":[...],"timestamp"}: up to `depth` levels a side, best first, and
 // the book's seq (the last update the levels include).

@@ -62,12 +62,7 @@ QByteArray privateFrame(QByteArrayView type, QByteArrayView channel, QByteArrayV
 QByteArray balanceJson(const sql::BalanceRecord &balance)
 {
     JsonWriter json;
-    json.beginObject();
-    json.field("asset", balance.assetCode);
-    json.field("total", balance.total());
-    json.field("available", balance.available);
-    json.field("reserved", balance.reserved);
-    json.endObject();
+    writeBalance(json, balance);
     return json.take();
 }
 

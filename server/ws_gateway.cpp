@@ -108,14 +108,7 @@ public:
             return;
         }
         const QString reason = again ? QStringLiteral("the token names another account") : again.error().message;
-        std::vector<StreamTopic> kept;
-        for (const StreamTopic &topic : m_topics) {
-            if (isPrivateChannel(topic.channel))
-                m_gateway.m_feeds.unsubscribe(&m_outbox, topic);
-            else
-                kept.push_back(topic);
-        }
-        m_topics.swap(kept);
+        dropPrivateTopics();
         m_caller = Caller{};
         m_token.clear();
         sendError({}, ErrorCode::Unauthorized,
@@ -171,6 +164,18 @@ private:
         unsubscribeAll();
         m_outbox.close();
         m_gateway.sessionEnded(this);
+    }
+
+    void dropPrivateTopics()
+    {
+        std::vector<StreamTopic> kept;
+        for (const StreamTopic &topic : m_topics) {
+            if (isPrivateChannel(topic.channel))
+                m_gateway.m_feeds.unsubscribe(&m_outbox, topic);
+            else
+                kept.push_back(topic);
+        }
+        m_topics.swap(kept);
     }
 
     void unsubscribeAll()
@@ -317,17 +322,8 @@ private:
             sendError(request, ErrorCode::Unauthorized, caller.error().message, "token");
             return;
         }
-        if (m_caller.authenticated() && m_caller.user != caller->user) {
-            // Another account from now on: the previous one's private streams end.
-            std::vector<StreamTopic> kept;
-            for (const StreamTopic &topic : m_topics) {
-                if (isPrivateChannel(topic.channel))
-                    m_gateway.m_feeds.unsubscribe(&m_outbox, topic);
-                else
-                    kept.push_back(topic);
-            }
-            m_topics.swap(kept);
-        }
+        if (m_caller.authenticated() && m_caller.user != caller->user)
+            dropPrivateTopics(); // another account from now on: the previous one's private streams end
         m_caller = std::move(caller.value());
         m_token = QByteArray(text.data(), qsizetype(text.size()));
         reply(request, "authenticated", [this](JsonWriter &json) {

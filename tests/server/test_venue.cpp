@@ -5,8 +5,14 @@
 #include "journal.h"
 #include "journal_writer.h"
 #include "migrations.h"
+#include "test_databases.h"
 #include "venue_server.h"
 
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QTest>
@@ -41,6 +47,50 @@ AddInstrument instrument(const char *symbol, const char *base, const char *quote
 }
 
 } // namespace
+
+Expected<QSslConfiguration, QString> TestVenue::selfSignedTls(const QString &dir)
+{
+    const QString certificatePath = QDir(dir).filePath(QStringLiteral("tls.crt"));
+    const QString keyPath = QDir(dir).filePath(QStringLiteral("tls.key"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("1"),
+                   QStringLiteral("-subj"), QStringLiteral("/CN=localhost"), QStringLiteral("-keyout"), keyPath,
+                   QStringLiteral("-out"), certificatePath});
+    if (!openssl.waitForFinished(60'000) || openssl.exitCode() != 0)
+        return unexpected(QStringLiteral("openssl req failed: ") + QString::fromLocal8Bit(openssl.readAllStandardError()));
+    QFile certificateFile(certificatePath);
+    QFile keyFile(keyPath);
+    if (!certificateFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
+        return unexpected(QStringLiteral("cannot read the certificate or the key openssl wrote"));
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certificateFile.readAll(), QSsl::Pem);
+    if (chain.size() != 1)
+        return unexpected(QStringLiteral("openssl wrote %1 certificates, not 1").arg(chain.size()));
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificateChain(chain);
+    tls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa, QSsl::Pem));
+    return tls;
+}
+
+std::unique_ptr<TestVenue> TestVenue::startFresh(TestDatabases &databases, sql::DatabaseUrl::Driver driver,
+                                                 const QString &parentDir)
+{
+    const auto url = databases.fresh(driver);
+    if (!url) {
+        qWarning("%s", qPrintable(url.error()));
+        return nullptr;
+    }
+    static int count = 0;
+    const QString dataDir = QDir(parentDir).filePath(QStringLiteral("venue%1").arg(++count));
+    QDir().mkpath(dataDir);
+    auto venue = start({*url, dataDir});
+    if (!venue) {
+        qWarning("%s", qPrintable(venue.error()));
+        return nullptr;
+    }
+    return std::move(venue.value());
+}
 
 Expected<std::unique_ptr<TestVenue>, QString> TestVenue::start(const Options &options,
                                                                std::optional<QSslConfiguration> tls)

@@ -22,6 +22,10 @@ class VenueServer;
 }
 
 namespace bourse::test {
+class TestDatabases;
+}
+
+namespace bourse::test {
 
 class TestVenue final
 {
@@ -38,6 +42,13 @@ public:
     // Starts the venue, over HTTPS when `tls` is given; the error says what failed.
     static Expected<std::unique_ptr<TestVenue>, QString> start(const Options &options,
                                                                std::optional<QSslConfiguration> tls = std::nullopt);
+    // A self-signed certificate for localhost and its key, made in `dir` by the openssl command (installed
+    // with ca-certificates), as a server configuration; the error says why not.
+    static Expected<QSslConfiguration, QString> selfSignedTls(const QString &dir);
+    // A venue on a fresh database of `databases` with a data dir of its own under `parentDir`; null (and a
+    // warning saying why) when it cannot start.
+    static std::unique_ptr<TestVenue> startFresh(TestDatabases &databases, sql::DatabaseUrl::Driver driver,
+                                                 const QString &parentDir);
     ~TestVenue(); // stops it: the server drains, then engine and journal stop
 
     quint16 port() const { return m_port; }

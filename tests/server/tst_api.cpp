@@ -2,14 +2,12 @@
 // PostgreSQL: the routes' answers for each role, and the order lifecycle end to end.
 #include "test_databases.h"
 #include "test_venue.h"
+#include "ws_client.h"
 
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonArray>
-#include <QProcess>
 #include <QRandomGenerator>
 #include <QSslCertificate>
-#include <QSslKey>
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -53,20 +51,7 @@ void tst_Api::cleanupTestCase()
 
 std::unique_ptr<TestVenue> tst_Api::startVenue(sql::DatabaseUrl::Driver driver)
 {
-    const auto url = m_databases->fresh(driver);
-    if (!url) {
-        qWarning("%s", qPrintable(url.error()));
-        return nullptr;
-    }
-    static int count = 0;
-    const QString dataDir = m_dir.filePath(QStringLiteral("venue%1").arg(++count));
-    QDir().mkpath(dataDir);
-    auto venue = TestVenue::start({*url, dataDir});
-    if (!venue) {
-        qWarning("%s", qPrintable(venue.error()));
-        return nullptr;
-    }
-    return std::move(venue.value());
+    return TestVenue::startFresh(*m_databases, driver, m_dir.path());
 }
 
 void tst_Api::orderLifecycle()
@@ -155,24 +140,10 @@ void tst_Api::orderLifecycle()
 
 void tst_Api::servesHttpsWithTheGivenCertificate()
 {
-    // A self-signed certificate made for the test by the openssl command (installed with ca-certificates).
-    const QString certificatePath = m_dir.filePath(QStringLiteral("tls.crt"));
-    const QString keyPath = m_dir.filePath(QStringLiteral("tls.key"));
-    QProcess openssl;
-    openssl.start(QStringLiteral("openssl"),
-                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("1"),
-                   QStringLiteral("-subj"), QStringLiteral("/CN=localhost"), QStringLiteral("-keyout"), keyPath,
-                   QStringLiteral("-out"), certificatePath});
-    QVERIFY2(openssl.waitForFinished(60'000) && openssl.exitCode() == 0, openssl.readAllStandardError().constData());
-    QFile certificateFile(certificatePath);
-    QFile keyFile(keyPath);
-    QVERIFY(certificateFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
-    const QList<QSslCertificate> chain = QSslCertificate::fromData(certificateFile.readAll(), QSsl::Pem);
-    QCOMPARE(chain.size(), 1);
-    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-    tls.setLocalCertificateChain(chain);
-    tls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa, QSsl::Pem));
+    const auto made = TestVenue::selfSignedTls(m_dir.path());
+    QVERIFY2(made.hasValue(), qPrintable(made.hasValue() ? QString() : made.error()));
+    const QSslConfiguration tls = *made;
+    const QList<QSslCertificate> chain = tls.localCertificateChain();
 
     const auto url = m_databases->fresh(sql::DatabaseUrl::Driver::Sqlite);
     QVERIFY(url);
@@ -256,90 +227,7 @@ void tst_Api::healthDegradesWhileTheDatabaseIsAway()
         QVERIFY2(!placed.contains(id), qPrintable(id));
 }
 
-namespace {
 
-// Reads server-sent events off a raw chunked response: name and data of each, in order.
-class EventReader
-{
-public:
-    explicit EventReader(QTcpSocket &socket)
-        : m_socket(socket)
-    {}
-
-    // The next event (comments skipped); none when nothing came within the timeout.
-    std::optional<std::pair<QByteArray, QByteArray>> next(int timeoutMs = 10'000)
-    {
-        QElapsedTimer timer;
-        timer.start();
-        for (;;) {
-            dechunk();
-            const qsizetype end = m_events.indexOf("\n\n");
-            if (end >= 0) {
-                const QByteArray block = m_events.left(end);
-                m_events.remove(0, end + 2);
-                QByteArray name;
-                QByteArray data;
-                for (const QByteArray &line : block.split('\n')) {
-                    if (line.startsWith("event: "))
-                        name = line.mid(7);
-                    else if (line.startsWith("data: "))
-                        data = line.mid(6);
-                }
-                if (name.isEmpty())
-                    continue; // a comment (ping)
-                return std::make_pair(name, data);
-            }
-            if (timer.elapsed() > timeoutMs || !m_socket.waitForReadyRead(int(timeoutMs - timer.elapsed())))
-                return std::nullopt;
-            m_raw += m_socket.readAll();
-        }
-    }
-
-    QByteArray head;
-
-private:
-    void dechunk()
-    {
-        if (head.isEmpty()) {
-            const qsizetype end = m_raw.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            head = m_raw.left(end);
-            m_raw.remove(0, end + 4);
-        }
-        for (;;) {
-            const qsizetype line = m_raw.indexOf("\r\n");
-            if (line < 0)
-                return;
-            bool ok = false;
-            const qsizetype size = m_raw.left(line).toLongLong(&ok, 16);
-            if (!ok || m_raw.size() < line + 2 + size + 2)
-                return;
-            m_events += m_raw.mid(line + 2, size);
-            m_raw.remove(0, line + 2 + size + 2);
-        }
-    }
-
-    QTcpSocket &m_socket;
-    QByteArray m_raw;
-    QByteArray m_events;
-};
-
-using Book = QMap<QString, QString>; // price → quantity, one side
-
-void apply(Book &book, const QJsonArray &levels)
-{
-    for (const QJsonValue &level : levels) {
-        const QString price = level.toArray().at(0).toString();
-        const QString quantity = level.toArray().at(1).toString();
-        if (QString(quantity).remove(u'0').remove(u'.').isEmpty()) // "0" removes the level
-            book.remove(price);
-        else
-            book.insert(price, quantity);
-    }
-}
-
-} // namespace
 
 void tst_Api::orderBookStreamRebuildsTheBook()
 {
@@ -367,18 +255,18 @@ void tst_Api::orderBookStreamRebuildsTheBook()
     socket.connectToHost(QHostAddress::LocalHost, venue->port());
     QVERIFY(socket.waitForConnected(10'000));
     socket.write("GET /api/v1/orderbook/BTC-USD/stream HTTP/1.1\r\nHost: test\r\nAccept-Encoding: gzip\r\n\r\n");
-    EventReader reader(socket);
+    SseReader reader(socket);
     const auto snapshot = reader.next();
     QVERIFY(snapshot);
     QVERIFY2(reader.head.startsWith("HTTP/1.1 200 OK\r\n"), reader.head.constData());
     QVERIFY(reader.head.contains("Content-Type: text/event-stream"));
     QVERIFY(!reader.head.contains("Content-Encoding"));
-    QCOMPARE(snapshot->first, QByteArray("snapshot"));
-    const QJsonObject first = QJsonDocument::fromJson(snapshot->second).object();
-    Book bids;
-    Book asks;
-    apply(bids, first.value("bids").toArray());
-    apply(asks, first.value("asks").toArray());
+    QCOMPARE(snapshot->name, QByteArray("snapshot"));
+    const QJsonObject first = QJsonDocument::fromJson(snapshot->data).object();
+    BookSide bids;
+    BookSide asks;
+    applyLevels(bids, first.value("bids").toArray());
+    applyLevels(asks, first.value("asks").toArray());
     QCOMPARE(bids.value(QStringLiteral("100.00")), QStringLiteral("1.0000"));
     qint64 seq = first.value("seq").toInteger();
 
@@ -417,17 +305,17 @@ void tst_Api::orderBookStreamRebuildsTheBook()
     while (seq < last) {
         const auto update = reader.next();
         QVERIFY2(update, qPrintable(QStringLiteral("no update after seq %1 of %2").arg(seq).arg(last)));
-        QCOMPARE(update->first, QByteArray("orderbook_update"));
-        const QJsonObject body = QJsonDocument::fromJson(update->second).object();
+        QCOMPARE(update->name, QByteArray("orderbook_update"));
+        const QJsonObject body = QJsonDocument::fromJson(update->data).object();
         QCOMPARE(body.value("seq").toInteger(), seq + 1);
         seq = body.value("seq").toInteger();
-        apply(bids, body.value("bids").toArray());
-        apply(asks, body.value("asks").toArray());
+        applyLevels(bids, body.value("bids").toArray());
+        applyLevels(asks, body.value("asks").toArray());
     }
-    Book expectedBids;
-    Book expectedAsks;
-    apply(expectedBids, book.object().value("bids").toArray());
-    apply(expectedAsks, book.object().value("asks").toArray());
+    BookSide expectedBids;
+    BookSide expectedAsks;
+    applyLevels(expectedBids, book.object().value("bids").toArray());
+    applyLevels(expectedAsks, book.object().value("asks").toArray());
     QCOMPARE(bids, expectedBids);
     QCOMPARE(asks, expectedAsks);
 

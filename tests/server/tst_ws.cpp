@@ -12,10 +12,7 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QLoggingCategory>
-#include <QFile>
 #include <QMessageAuthenticationCode>
-#include <QProcess>
-#include <QSslKey>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTcpSocket>
@@ -23,9 +20,6 @@
 #include <QTest>
 #include <QWebSocket>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 using namespace bourse;
 using namespace bourse::test;
@@ -33,24 +27,10 @@ using Driver = sql::DatabaseUrl::Driver;
 
 namespace {
 
-using Book = QMap<QString, QString>; // price → quantity, one side
-
-void apply(Book &book, const QJsonArray &levels)
-{
-    for (const QJsonValue &level : levels) {
-        const QString price = level.toArray().at(0).toString();
-        const QString quantity = level.toArray().at(1).toString();
-        if (QString(quantity).remove(u'0').remove(u'.').isEmpty()) // "0" removes the level
-            book.remove(price);
-        else
-            book.insert(price, quantity);
-    }
-}
-
 struct Books
 {
-    Book bids;
-    Book asks;
+    BookSide bids;
+    BookSide asks;
     qint64 seq = -1;
     int gaps = 0;
 
@@ -58,8 +38,8 @@ struct Books
     {
         bids.clear();
         asks.clear();
-        apply(bids, body.value("bids").toArray());
-        apply(asks, body.value("asks").toArray());
+        applyLevels(bids, body.value("bids").toArray());
+        applyLevels(asks, body.value("asks").toArray());
         seq = body.value("seq").toInteger();
     }
     void update(const QJsonObject &body)
@@ -67,8 +47,8 @@ struct Books
         if (body.value("seq").toInteger() != seq + 1)
             ++gaps;
         seq = body.value("seq").toInteger();
-        apply(bids, body.value("bids").toArray());
-        apply(asks, body.value("asks").toArray());
+        applyLevels(bids, body.value("bids").toArray());
+        applyLevels(asks, body.value("asks").toArray());
     }
 };
 
@@ -99,82 +79,6 @@ QByteArray orderBody(bool buy, const QString &price, const QString &quantity)
         .arg(buy ? QStringLiteral("buy") : QStringLiteral("sell"), price, quantity)
         .toUtf8();
 }
-
-// Reads the SSE events of a chunked response, one at a time.
-class EventReader
-{
-public:
-    explicit EventReader(QTcpSocket &socket)
-        : m_socket(socket)
-    {}
-
-    struct Event
-    {
-        QByteArray id;
-        QByteArray name;
-        QByteArray data;
-    };
-    std::optional<Event> next(int timeoutMs = 10'000)
-    {
-        QElapsedTimer timer;
-        timer.start();
-        for (;;) {
-            dechunk();
-            const qsizetype end = m_events.indexOf("\n\n");
-            if (end >= 0) {
-                const QByteArray block = m_events.left(end);
-                m_events.remove(0, end + 2);
-                Event event;
-                for (const QByteArray &line : block.split('\n')) {
-                    if (line.startsWith("id: "))
-                        event.id = line.mid(4);
-                    else if (line.startsWith("event: "))
-                        event.name = line.mid(7);
-                    else if (line.startsWith("data: "))
-                        event.data = line.mid(6);
-                }
-                if (event.name.isEmpty())
-                    continue; // a comment (ping)
-                return event;
-            }
-            if (ended || timer.elapsed() > timeoutMs || !m_socket.waitForReadyRead(int(timeoutMs - timer.elapsed())))
-                return std::nullopt;
-            m_raw += m_socket.readAll();
-        }
-    }
-
-    QByteArray head;
-    bool ended = false; // the zero chunk came
-
-private:
-    void dechunk()
-    {
-        if (head.isEmpty()) {
-            const qsizetype end = m_raw.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            head = m_raw.left(end);
-            m_raw.remove(0, end + 4);
-        }
-        for (;;) {
-            const qsizetype line = m_raw.indexOf("\r\n");
-            if (line < 0)
-                return;
-            bool ok = false;
-            const qsizetype size = m_raw.left(line).toLongLong(&ok, 16);
-            if (!ok || m_raw.size() < line + 2 + size + 2)
-                return;
-            if (size == 0)
-                ended = true;
-            m_events += m_raw.mid(line + 2, size);
-            m_raw.remove(0, line + 2 + size + 2);
-        }
-    }
-
-    QTcpSocket &m_socket;
-    QByteArray m_raw;
-    QByteArray m_events;
-};
 
 // A QWebSocket's text messages, collected as they come (the test thread's event loop runs them).
 struct Collector
@@ -277,20 +181,7 @@ void tst_Ws::cleanupTestCase()
 
 std::unique_ptr<TestVenue> tst_Ws::startVenue(Driver driver)
 {
-    const auto url = m_databases->fresh(driver);
-    if (!url) {
-        qWarning("%s", qPrintable(url.error()));
-        return nullptr;
-    }
-    static int count = 0;
-    const QString dataDir = m_dir.filePath(QStringLiteral("venue%1").arg(++count));
-    QDir().mkpath(dataDir);
-    auto venue = TestVenue::start({*url, dataDir});
-    if (!venue) {
-        qWarning("%s", qPrintable(venue.error()));
-        return nullptr;
-    }
-    return std::move(venue.value());
+    return TestVenue::startFresh(*m_databases, driver, m_dir.path());
 }
 
 // ---- the upgrade
@@ -791,26 +682,13 @@ void tst_Ws::connectionsPerAddressAreCapped()
 
 void tst_Ws::secureWebSocket()
 {
-    const QString certificatePath = m_dir.filePath(QStringLiteral("tls.crt"));
-    const QString keyPath = m_dir.filePath(QStringLiteral("tls.key"));
-    QProcess openssl;
-    openssl.start(QStringLiteral("openssl"),
-                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("1"),
-                   QStringLiteral("-subj"), QStringLiteral("/CN=localhost"), QStringLiteral("-keyout"), keyPath,
-                   QStringLiteral("-out"), certificatePath});
-    QVERIFY2(openssl.waitForFinished(60'000) && openssl.exitCode() == 0, openssl.readAllStandardError().constData());
-    QFile certificateFile(certificatePath);
-    QFile keyFile(keyPath);
-    QVERIFY(certificateFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly));
-    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-    tls.setLocalCertificateChain(QSslCertificate::fromData(certificateFile.readAll(), QSsl::Pem));
-    tls.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa, QSsl::Pem));
+    const auto tls = TestVenue::selfSignedTls(m_dir.path());
+    QVERIFY2(tls.hasValue(), qPrintable(tls.hasValue() ? QString() : tls.error()));
     const auto url = m_databases->fresh(Driver::Sqlite);
     QVERIFY(url);
     const QString dataDir = m_dir.filePath(QStringLiteral("tls"));
     QDir().mkpath(dataDir);
-    auto venue = TestVenue::start({*url, dataDir}, tls);
+    auto venue = TestVenue::start({*url, dataDir}, *tls);
     QVERIFY2(venue.hasValue(), qPrintable(venue.hasValue() ? QString() : venue.error()));
 
     QWebSocket socket;
@@ -872,17 +750,8 @@ void tst_Ws::secureWebSocket()
         server.streamHub().setSendBuffer(8 * 1024);
     });
     QSslSocket stalled;
-    {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        const int small = 4096;
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-        QVERIFY(stalled.setSocketDescriptor(fd));
-    }
+    const int fd = connectWithReceiveBuffer(port, 4096);
+    QVERIFY(fd >= 0 && stalled.setSocketDescriptor(fd));
     stalled.setReadBufferSize(4096);
     stalled.setPeerVerifyMode(QSslSocket::VerifyNone);
     stalled.startClientEncryption();
@@ -977,7 +846,7 @@ void tst_Ws::streamsRebuildTheBook()
     sse.connectToHost(QHostAddress::LocalHost, venue->port());
     QVERIFY(sse.waitForConnected(10'000));
     sse.write("GET /api/v1/orderbook/BTC-USD/stream HTTP/1.1\r\nHost: test\r\n\r\n");
-    EventReader reader(sse);
+    SseReader reader(sse);
     Books sseBooks;
     const auto snapshot = reader.next();
     QVERIFY(snapshot);
@@ -1080,7 +949,7 @@ void tst_Ws::resumeReplaysWhatWasMissed()
         QVERIFY(sse.waitForConnected(10'000));
         sse.write("GET /api/v1/orderbook/BTC-USD/stream HTTP/1.1\r\nHost: t\r\nLast-Event-ID: " + QByteArray::number(seen)
                   + "\r\n\r\n");
-        EventReader reader(sse);
+        SseReader reader(sse);
         for (qint64 seq = seen + 1; seq <= now; ++seq) {
             const auto event = reader.next();
             QVERIFY(event);
@@ -1113,7 +982,7 @@ void tst_Ws::resumeReplaysWhatWasMissed()
         sse.connectToHost(QHostAddress::LocalHost, venue->port());
         QVERIFY(sse.waitForConnected(10'000));
         sse.write("GET /api/v1/orderbook/BTC-USD/stream HTTP/1.1\r\nHost: t\r\nLast-Event-ID: " + id + "\r\n\r\n");
-        EventReader reader(sse);
+        SseReader reader(sse);
         const auto event = reader.next();
         QVERIFY(event);
         QCOMPARE(event->name, QByteArray("snapshot"));
@@ -1349,20 +1218,12 @@ void tst_Ws::slowConsumerIsCutOff()
     QCOMPARE(stalled.handshake(), 101);
     stalled.sendText(R"({"op":"subscribe","channel":"orderbook","symbol":"BTC-USD"})");
     QTcpSocket stalledSse;
-    {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        const int small = 4096;
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(venue->port());
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-        stalledSse.setSocketDescriptor(fd);
-        stalledSse.setReadBufferSize(4096);
-        stalledSse.write("GET /api/v1/orderbook/BTC-USD/stream HTTP/1.1\r\nHost: t\r\n\r\n");
-        QVERIFY(stalledSse.waitForBytesWritten(5'000));
-    }
+    const int fd = connectWithReceiveBuffer(venue->port(), 4096);
+    QVERIFY(fd >= 0);
+    stalledSse.setSocketDescriptor(fd);
+    stalledSse.setReadBufferSize(4096);
+    stalledSse.write("GET /api/v1/orderbook/BTC-USD/stream HTTP/1.1\r\nHost: t\r\n\r\n");
+    QVERIFY(stalledSse.waitForBytesWritten(5'000));
     RawWebSocket reader(venue->port());
     QCOMPARE(reader.handshake(), 101);
     reader.sendText(R"({"op":"subscribe","channel":"orderbook","symbol":"BTC-USD"})");
@@ -1407,8 +1268,8 @@ void tst_Ws::slowConsumerIsCutOff()
     QCOMPARE(gaps, 0); // cut off, never skipped
     QVERIFY(seq < last);
     // The stalled SSE stream: its events, then the SLOW_CONSUMER error, then the end.
-    EventReader sse(stalledSse);
-    std::optional<EventReader::Event> event;
+    SseReader sse(stalledSse);
+    std::optional<SseReader::Event> event;
     QByteArray lastName;
     while ((event = sse.next(5'000)))
         lastName = event->name;

@@ -25,14 +25,8 @@ QByteArray WsFrame::closeReason() const
     return payload.mid(2);
 }
 
-RawWebSocket::RawWebSocket(quint16 port, int receiveBuffer)
+int connectWithReceiveBuffer(quint16 port, int receiveBuffer)
 {
-    if (receiveBuffer <= 0) {
-        m_socket.connectToHost(QHostAddress::LocalHost, port);
-        m_socket.waitForConnected(10'000);
-        return;
-    }
-    // SO_RCVBUF must be set before connect() to shrink the window the server sees.
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
     sockaddr_in address{};
@@ -41,8 +35,86 @@ RawWebSocket::RawWebSocket(quint16 port, int receiveBuffer)
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
         ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void applyLevels(BookSide &side, const QJsonArray &levels)
+{
+    for (const QJsonValue &level : levels) {
+        const QString price = level.toArray().at(0).toString();
+        const QString quantity = level.toArray().at(1).toString();
+        if (QString(quantity).remove(u'0').remove(u'.').isEmpty()) // "0" removes the level
+            side.remove(price);
+        else
+            side.insert(price, quantity);
+    }
+}
+
+std::optional<SseReader::Event> SseReader::next(int timeoutMs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    for (;;) {
+        dechunk();
+        const qsizetype end = m_events.indexOf("\n\n");
+        if (end >= 0) {
+            const QByteArray block = m_events.left(end);
+            m_events.remove(0, end + 2);
+            Event event;
+            for (const QByteArray &line : block.split('\n')) {
+                if (line.startsWith("id: "))
+                    event.id = line.mid(4);
+                else if (line.startsWith("event: "))
+                    event.name = line.mid(7);
+                else if (line.startsWith("data: "))
+                    event.data = line.mid(6);
+            }
+            if (event.name.isEmpty())
+                continue; // a comment (ping)
+            return event;
+        }
+        if (ended || timer.elapsed() > timeoutMs || !m_socket.waitForReadyRead(int(timeoutMs - timer.elapsed())))
+            return std::nullopt;
+        m_raw += m_socket.readAll();
+    }
+}
+
+void SseReader::dechunk()
+{
+    if (head.isEmpty()) {
+        const qsizetype end = m_raw.indexOf("\r\n\r\n");
+        if (end < 0)
+            return;
+        head = m_raw.left(end);
+        m_raw.remove(0, end + 4);
+    }
+    for (;;) {
+        const qsizetype line = m_raw.indexOf("\r\n");
+        if (line < 0)
+            return;
+        bool ok = false;
+        const qsizetype size = m_raw.left(line).toLongLong(&ok, 16);
+        if (!ok || m_raw.size() < line + 2 + size + 2)
+            return;
+        if (size == 0)
+            ended = true;
+        m_events += m_raw.mid(line + 2, size);
+        m_raw.remove(0, line + 2 + size + 2);
+    }
+}
+
+RawWebSocket::RawWebSocket(quint16 port, int receiveBuffer)
+{
+    if (receiveBuffer <= 0) {
+        m_socket.connectToHost(QHostAddress::LocalHost, port);
+        m_socket.waitForConnected(10'000);
         return;
     }
+    const int fd = connectWithReceiveBuffer(port, receiveBuffer);
+    if (fd < 0)
+        return;
     m_socket.setSocketDescriptor(fd);
     m_socket.setReadBufferSize(receiveBuffer); // and Qt must not read ahead either
 }

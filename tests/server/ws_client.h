@@ -1,16 +1,57 @@
-// RawWebSocket: a blocking WebSocket client on a plain QTcpSocket for the stream tests, so that a test can
-// send what no well-behaved client sends (binary frames, 200 KiB messages, bursts, no pongs) and see every
-// frame the server writes, close frames included. Frames it sends are masked (RFC 6455 §5.3). Test thread.
+// Clients of the event streams for the tests, blocking, on the test thread:
+// - RawWebSocket: a WebSocket client on a plain QTcpSocket, so that a test can send what no well-behaved
+//   client sends (binary frames, 200 KiB messages, bursts, no pongs) and see every frame the server writes,
+//   close frames included. Frames it sends are masked (RFC 6455 §5.3).
+// - SseReader: the events of a server-sent event stream, one at a time, from its chunked response.
+// - BookSide / applyLevels: a book side rebuilt from a snapshot's or an update's levels.
 #pragma once
 
 #include <QByteArray>
+#include <QJsonArray>
 #include <QJsonObject>
+#include <QMap>
 #include <QTcpSocket>
 
 #include <functional>
 #include <optional>
 
 namespace bourse::test {
+
+// A loopback connection whose SO_RCVBUF was set before connect() (so the window the server sees is small):
+// its descriptor, or -1.
+int connectWithReceiveBuffer(quint16 port, int receiveBuffer);
+
+// price → quantity, one side of a book.
+using BookSide = QMap<QString, QString>;
+// Applies [[price, quantity], ...]; quantity "0" removes the level.
+void applyLevels(BookSide &side, const QJsonArray &levels);
+
+class SseReader final
+{
+public:
+    explicit SseReader(QTcpSocket &socket)
+        : m_socket(socket)
+    {}
+
+    struct Event
+    {
+        QByteArray id;
+        QByteArray name;
+        QByteArray data;
+    };
+    // The next event (comments skipped); none on timeout or at the end of the stream.
+    std::optional<Event> next(int timeoutMs = 10'000);
+
+    QByteArray head; // the response's head, once it came
+    bool ended = false; // the zero chunk came
+
+private:
+    void dechunk();
+
+    QTcpSocket &m_socket;
+    QByteArray m_raw;
+    QByteArray m_events;
+};
 
 struct WsFrame
 {
