@@ -9,6 +9,7 @@
 // never cross (buys at 100, sells at 200), so every order is accepted, journalled and acknowledged.
 // Environment: BENCH_SECONDS (default 5) per closed-loop phase, BENCH_RATE (default 10000) orders/s
 // offered in the open-loop phase, BENCH_CONNECTIONS (default 64).
+#include "bench_env.h"
 #include "test_venue.h"
 
 #include <QCoreApplication>
@@ -35,14 +36,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int envInt(const char *name, int fallback)
-{
-    const QByteArray value = qgetenv(name);
-    bool ok = false;
-    const int number = value.toInt(&ok);
-    return ok && number > 0 ? number : fallback;
-}
-
 struct Connection
 {
     int fd = -1;
@@ -50,22 +43,6 @@ struct Connection
     bool busy = false;
     Clock::time_point due; // when the request in flight was due (open loop) or sent (closed loop)
 };
-
-int connectTo(quint16 port)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
 
 // One whole response at the front of `in`: its status, and how many bytes it takes; 0 bytes while incomplete.
 std::pair<int, qsizetype> takeResponse(QByteArrayView in)
@@ -109,7 +86,7 @@ public:
         ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_timer, &timerEvent);
         m_connections.reserve(std::size_t(connections));
         for (int i = 0; i < connections; ++i) {
-            m_connections.push_back(Connection{connectTo(port), {}, false, {}});
+            m_connections.push_back(Connection{connectLoopback(port), {}, false, {}});
             epoll_event event{};
             event.events = EPOLLIN;
             event.data.u32 = std::uint32_t(i);

@@ -33,6 +33,7 @@
 // Environment: BENCH_SUBSCRIBERS (default 1000), BENCH_SECONDS (default 5), BENCH_ORDER_RATE (default
 // 20000) orders/s offered, BENCH_RESTING (default 2000), BENCH_SYMBOL (default BTC-USD), BENCH_STALLED
 // (default 0).
+#include "bench_env.h"
 #include "test_venue.h"
 #include "venue_server.h"
 
@@ -67,14 +68,6 @@ using namespace bourse::test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-int envInt(const char *name, int fallback)
-{
-    const QByteArray value = qgetenv(name);
-    bool ok = false;
-    const int number = value.toInt(&ok);
-    return ok && number > 0 ? number : fallback;
-}
 
 std::int64_t nanosOf(Clock::time_point time)
 {
@@ -222,24 +215,12 @@ struct OrderFlow
 
 // ---- the subscribers' side
 
-// `receiveBuffer` (bytes, 0: the default) is set before connect, when the window scale is agreed: set later,
-// autotuning would already have grown the window.
+// Non-blocking, for the epoll loop.
 int connectTo(quint16 port, int receiveBuffer = 0)
 {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (receiveBuffer > 0)
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    const int fd = connectLoopback(port, receiveBuffer);
+    if (fd >= 0)
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
 }
 

@@ -16,6 +16,11 @@
 
 namespace bourse::test {
 
+// A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY: its descriptor, or -1. receiveBuffer > 0
+// sets SO_RCVBUF before connect(), when the window scale is agreed (set later, autotuning would already have
+// grown the window the server sees).
+int connectLoopback(quint16 port, int receiveBuffer = 0);
+
 struct RawResponse
 {
     int status = 0;

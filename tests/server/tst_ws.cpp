@@ -750,7 +750,7 @@ void tst_Ws::secureWebSocket()
         server.streamHub().setSendBuffer(8 * 1024);
     });
     QSslSocket stalled;
-    const int fd = connectWithReceiveBuffer(port, 4096);
+    const int fd = connectLoopback(port, 4096);
     QVERIFY(fd >= 0 && stalled.setSocketDescriptor(fd));
     stalled.setReadBufferSize(4096);
     stalled.setPeerVerifyMode(QSslSocket::VerifyNone);
@@ -1218,7 +1218,7 @@ void tst_Ws::slowConsumerIsCutOff()
     QCOMPARE(stalled.handshake(), 101);
     stalled.sendText(R"({"op":"subscribe","channel":"orderbook","symbol":"BTC-USD"})");
     QTcpSocket stalledSse;
-    const int fd = connectWithReceiveBuffer(venue->port(), 4096);
+    const int fd = connectLoopback(venue->port(), 4096);
     QVERIFY(fd >= 0);
     stalledSse.setSocketDescriptor(fd);
     stalledSse.setReadBufferSize(4096);

@@ -6,10 +6,6 @@
 #include <QRandomGenerator>
 #include <QtEndian>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace bourse::test {
 
@@ -23,21 +19,6 @@ int WsFrame::closeCode() const
 QByteArray WsFrame::closeReason() const
 {
     return payload.mid(2);
-}
-
-int connectWithReceiveBuffer(quint16 port, int receiveBuffer)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 void applyLevels(BookSide &side, const QJsonArray &levels)
@@ -112,7 +93,7 @@ RawWebSocket::RawWebSocket(quint16 port, int receiveBuffer)
         m_socket.waitForConnected(10'000);
         return;
     }
-    const int fd = connectWithReceiveBuffer(port, receiveBuffer);
+    const int fd = connectLoopback(port, receiveBuffer);
     if (fd < 0)
         return;
     m_socket.setSocketDescriptor(fd);

@@ -6,6 +6,8 @@
 // - BookSide / applyLevels: a book side rebuilt from a snapshot's or an update's levels.
 #pragma once
 
+#include "raw_http.h"
+
 #include <QByteArray>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -16,10 +18,6 @@
 #include <optional>
 
 namespace bourse::test {
-
-// A loopback connection whose SO_RCVBUF was set before connect() (so the window the server sees is small):
-// its descriptor, or -1.
-int connectWithReceiveBuffer(quint16 port, int receiveBuffer);
 
 // price → quantity, one side of a book.
 using BookSide = QMap<QString, QString>;
