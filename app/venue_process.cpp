@@ -96,11 +96,26 @@ VenueProcess::~VenueProcess()
 void VenueProcess::stopEngineAndJournal()
 {
     // The engine hands its last batches to the journal; the journal then writes them and releases their
-    // replies. In this order, or replies would be lost.
+    // replies. In this order, or replies would be lost. The API goes last, on its thread, after the replies
+    // already posted to it there.
     m_engine.stop();
     m_journal.stop();
-    if (m_server)
-        m_server->stop();
+    if (m_serverThread) {
+        onServerThread([this] {
+            if (m_server)
+                m_server->stop();
+            m_server.reset();
+        });
+        m_serverThread->quit();
+        m_serverThread->wait();
+        m_serverThread.reset();
+        m_serverContext = nullptr; // deleted with the thread's end (deleteLater on finished)
+    }
+}
+
+void VenueProcess::onServerThread(const std::function<void()> &work)
+{
+    QMetaObject::invokeMethod(m_serverContext, work, Qt::BlockingQueuedConnection);
 }
 
 bool VenueProcess::prepareServer()
@@ -142,8 +157,19 @@ bool VenueProcess::prepareServer()
         tls.setProtocol(QSsl::TlsV1_2OrLater);
         config.tls = tls;
     }
-    m_server = std::make_unique<server::VenueServer>(config, m_engine, &m_journal);
-    if (const std::optional<QString> error = m_server->prepare(std::move(m_recoveredMarket))) {
+    m_serverThread = std::make_unique<QThread>();
+    m_serverThread->setObjectName(QStringLiteral("http"));
+    m_serverContext = new QObject;
+    m_serverContext->moveToThread(m_serverThread.get());
+    connect(m_serverThread.get(), &QThread::finished, m_serverContext, &QObject::deleteLater);
+    m_serverThread->start();
+    std::optional<QString> error;
+    onServerThread([&] {
+        // Created on its thread, so that the service, the HTTP objects and their timers live there.
+        m_server = std::make_unique<server::VenueServer>(config, m_engine, &m_journal);
+        error = m_server->prepare(std::move(m_recoveredMarket));
+    });
+    if (error) {
         logError(lcApp(), "the API cannot start", {{"reason", *error}});
         return false;
     }
@@ -152,7 +178,9 @@ bool VenueProcess::prepareServer()
 
 bool VenueProcess::startServer()
 {
-    if (const std::optional<QString> error = m_server->listen()) {
+    std::optional<QString> error;
+    onServerThread([&] { error = m_server->listen(); });
+    if (error) {
         logError(lcApp(), "the API cannot start", {{"reason", *error}});
         return false;
     }
@@ -275,8 +303,12 @@ void VenueProcess::shutdown(const QString &reason)
         finish(0);
         return;
     }
-    // Spec §1: stop accepting, finish in-flight requests, flush everything durable, exit 0 within 10 s.
-    m_server->drain(std::chrono::seconds(7), [this] { finish(0); });
+    // Spec §1: stop accepting, finish in-flight requests, flush everything durable, exit 0 within 10 s. The
+    // drain runs on the API's thread; finishing (which waits for that thread) back on this one.
+    QMetaObject::invokeMethod(m_serverContext, [this] {
+        m_server->drain(std::chrono::seconds(7),
+                        [this] { QMetaObject::invokeMethod(this, [this] { finish(0); }, Qt::QueuedConnection); });
+    });
 }
 
 void VenueProcess::finish(int exitCode)

@@ -1,9 +1,10 @@
 // VenueProcess: one running Bourse, wired together. It starts the journal writer and the engine (with the
 // state main() recovered from the journal), adds the default instruments to a new venue, starts the API
-// (VenueServer: the service, HTTP and its edge), and takes everything down again on shutdown(): the API
-// drains first (no new requests, in-flight ones finish), then the engine, then the journal, so that
-// everything applied is durable before bourse exits. The desktop window joins it in a later issue. Main
-// thread.
+// (VenueServer: the service, HTTP, WebSocket and SSE, and their edge) on a thread of its own, "http", and
+// takes everything down again on shutdown(): the API drains first (no new requests, in-flight ones finish,
+// streams get their close), then the engine, then the journal, so that everything applied is durable before
+// bourse exits, and last the API's objects, on their thread. The main thread stays free for the desktop
+// window (a later issue). Created and driven on the main thread.
 #pragma once
 
 #include "command.h"
@@ -17,6 +18,10 @@
 #include "venue_server.h"
 
 #include <QObject>
+#include <QThread>
+
+#include <functional>
+#include <memory>
 
 #include <optional>
 #include <vector>
@@ -52,6 +57,8 @@ private:
     void stopEngineAndJournal();
     bool prepareServer();
     bool startServer();
+    // Runs `work` on the API's thread and waits for it.
+    void onServerThread(const std::function<void()> &work);
 
     Options m_options;
     sql::MigrationReport m_schema;
@@ -63,7 +70,9 @@ private:
     server::MarketState m_recoveredMarket; // taken from the recovered engine before it moves to its thread
     sql::JournalWriter m_journal;
     EngineHost m_engine; // stopped before m_journal, whose callbacks it receives
-    std::unique_ptr<server::VenueServer> m_server;
+    std::unique_ptr<QThread> m_serverThread;
+    QObject *m_serverContext = nullptr; // lives on m_serverThread; deleted there when it ends
+    std::unique_ptr<server::VenueServer> m_server; // created, used and destroyed on m_serverThread
     bool m_finishing = false;
     bool m_finished = false;
     bool m_journalFailing = false;

@@ -3,7 +3,7 @@
 // journal), start() loads the users and the settings, creates the first admin on an empty database (spec
 // §1), and listens; stop() drains: no new connections, in-flight requests finish, then everything closes.
 // The app and the HTTP tests build it the same way. Created, started and stopped on one thread, which then
-// serves HTTP (the main thread in bourse).
+// serves HTTP (the "http" thread in bourse).
 #pragma once
 
 #include "database_url.h"
