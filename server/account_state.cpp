@@ -76,21 +76,7 @@ void AccountState::applyOne(const Event &event, AccountChanges &changes)
             if constexpr (std::is_same_v<T, InstrumentAdded>) {
                 learnAssets(body.instrument);
             } else if constexpr (std::is_same_v<T, OrderAccepted>) {
-                sql::OrderRecord order;
-                order.id = body.order;
-                order.user = body.account;
-                order.instrument = body.instrument;
-                order.clientOrderId = body.clientOrderId.empty() ? QString() : text(body.clientOrderId.view());
-                order.side = body.side;
-                order.type = body.type;
-                order.timeInForce = body.timeInForce;
-                order.postOnly = body.postOnly;
-                order.stp = body.stp;
-                if (body.type == OrderType::Limit)
-                    order.price = body.price;
-                order.quantity = body.quantity;
-                order.status = sql::OrderStatus::New;
-                order.createdAt = event.time;
+                sql::OrderRecord order = acceptedOrder(body, event.time);
                 m_owners.insert(body.order, body.account);
                 // Kept first and reported from there, so that an order that closes within its own command (a
                 // market, IOC or FOK order) leaves nothing behind.
@@ -105,10 +91,7 @@ void AccountState::applyOne(const Event &event, AccountChanges &changes)
                     AccountFill{body.takerAccount, fillOf(body.takerOrder, sql::Liquidity::Taker, body.takerSide)});
                 changes.fills.push_back(AccountFill{body.makerAccount, fillOf(body.makerOrder, sql::Liquidity::Maker,
                                                                               opposite(body.takerSide))});
-                // Exact, since tick × lot is a Decimal (the engine checks it); the projection's own arithmetic
-                // should it ever not be, so that the two still agree.
-                const std::optional<Decimal> exact = Decimal::checkedMul(body.price, body.quantity);
-                const Decimal notional = exact ? *exact : Decimal::fromRaw(sql::notionalRaw(body.price, body.quantity));
+                const Decimal notional = fillNotional(body.price, body.quantity);
                 fill(body.takerOrder, body, notional, body.takerRemaining, event, changes);
                 fill(body.makerOrder, body, notional, body.makerRemaining, event, changes);
             } else if constexpr (std::is_same_v<T, OrderAmended>) {
@@ -133,6 +116,32 @@ void AccountState::applyOne(const Event &event, AccountChanges &changes)
             // balance here: what a deposit, a withdrawal or a kill switch changes arrives as its own events.
         },
         event.body);
+}
+
+sql::OrderRecord acceptedOrder(const OrderAccepted &accepted, TimeNs time)
+{
+    sql::OrderRecord order;
+    order.id = accepted.order;
+    order.user = accepted.account;
+    order.instrument = accepted.instrument;
+    order.clientOrderId = accepted.clientOrderId.empty() ? QString() : text(accepted.clientOrderId.view());
+    order.side = accepted.side;
+    order.type = accepted.type;
+    order.timeInForce = accepted.timeInForce;
+    order.postOnly = accepted.postOnly;
+    order.stp = accepted.stp;
+    if (accepted.type == OrderType::Limit)
+        order.price = accepted.price;
+    order.quantity = accepted.quantity;
+    order.status = sql::OrderStatus::New;
+    order.createdAt = time;
+    return order;
+}
+
+Decimal fillNotional(Decimal price, Decimal quantity)
+{
+    const std::optional<Decimal> exact = Decimal::checkedMul(price, quantity);
+    return exact ? *exact : Decimal::fromRaw(sql::notionalRaw(price, quantity));
 }
 
 void AccountState::fill(OrderId id, const TradeExecuted &trade, Decimal notional, Decimal remaining, const Event &event,

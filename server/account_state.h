@@ -22,6 +22,14 @@
 
 namespace bourse::server {
 
+// The record an accepted order starts as (status new, nothing filled; updatedAt and seq left to the caller), as
+// the orders projection writes it.
+sql::OrderRecord acceptedOrder(const OrderAccepted &accepted, TimeNs time);
+// A fill's price × quantity in the quote asset, as the orders projection adds it to filledNotional: exact,
+// since tick × lot is a Decimal (the engine checks it), else the projection's own arithmetic, so that the
+// two still agree.
+Decimal fillNotional(Decimal price, Decimal quantity);
+
 // One side of a trade, for the user who took part.
 struct AccountFill
 {

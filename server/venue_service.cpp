@@ -111,30 +111,17 @@ QString text(std::string_view view)
 
 } // namespace
 
-PlacedOrder orderFromEvents(const std::vector<Event> &events, OrderId id, const ClientOrderId &clientOrderId)
+PlacedOrder orderFromEvents(const std::vector<Event> &events, OrderId id)
 {
     PlacedOrder placed;
     sql::OrderRecord &order = placed.order;
     bool expired = false;
     for (const Event &event : events) {
         if (const auto *accepted = std::get_if<OrderAccepted>(&event.body); accepted && accepted->order == id) {
-            order.id = id;
-            order.user = accepted->account;
-            order.instrument = accepted->instrument;
-            order.clientOrderId = clientOrderId.empty() ? QString() : text(clientOrderId.view());
-            order.side = accepted->side;
-            order.type = accepted->type;
-            order.timeInForce = accepted->timeInForce;
-            order.postOnly = accepted->postOnly;
-            order.stp = accepted->stp;
-            if (accepted->type == OrderType::Limit)
-                order.price = accepted->price;
-            order.quantity = accepted->quantity;
-            order.createdAt = event.time;
+            order = acceptedOrder(*accepted, event.time);
         } else if (const auto *trade = std::get_if<TradeExecuted>(&event.body); trade && trade->takerOrder == id) {
             order.filledQuantity = Decimal::fromRaw(order.filledQuantity.raw() + trade->quantity.raw());
-            // price × quantity is exact: tick × lot is a Decimal (the engine checks it), as the projection relies on.
-            const Decimal notional = Decimal::checkedMul(trade->price, trade->quantity).value_or(Decimal());
+            const Decimal notional = fillNotional(trade->price, trade->quantity);
             order.filledNotional = Decimal::fromRaw(order.filledNotional.raw() + notional.raw());
             placed.fills.push_back(OrderFill{trade->trade, trade->price, trade->quantity});
         } else if (const auto *expiry = std::get_if<OrderExpired>(&event.body); expiry && expiry->order == id) {
@@ -610,8 +597,7 @@ void VenueService::placeOrder(const Caller &caller, PlaceOrder order, Reply<Plac
     }
     order.account = caller.user;
     const std::optional<InstrumentView> instrument = m_market.instrument(order.symbol.view());
-    const ClientOrderId clientOrderId = order.clientOrderId;
-    submit(Command{now(), order}, [this, done, instrument, clientOrderId](ServiceResult<EngineReply> reply) {
+    submit(Command{now(), order}, [this, done, instrument](ServiceResult<EngineReply> reply) {
         if (!reply) {
             done(unexpected(reply.error()));
             return;
@@ -642,7 +628,7 @@ void VenueService::placeOrder(const Caller &caller, PlaceOrder order, Reply<Plac
                                                   });
             return;
         }
-        done(orderFromEvents(reply->events, result.order, clientOrderId));
+        done(orderFromEvents(reply->events, result.order));
     });
 }
 

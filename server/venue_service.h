@@ -294,6 +294,6 @@ private:
 
 // A deep copy of the order a PlaceOrder's events describe (the engine's reply), as the orders projection
 // will hold it after the same events; fills are the trades it made as taker.
-PlacedOrder orderFromEvents(const std::vector<Event> &events, OrderId id, const ClientOrderId &clientOrderId);
+PlacedOrder orderFromEvents(const std::vector<Event> &events, OrderId id);
 
 } // namespace bourse::server
