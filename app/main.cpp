@@ -8,20 +8,33 @@
 #include "options.h"
 #include "shutdown_signals.h"
 #include "venue_process.h"
+#include "workstation.h"
 
+#include <QApplication>
 #include <QCoreApplication>
+#include <QtQml/qqmlextensionplugin.h>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
+#include <QTcpSocket>
 #include <QStandardPaths>
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <sys/file.h>
+
+// The QML modules are static libraries linked into bourse.
+Q_IMPORT_QML_PLUGIN(Bourse_ModelsPlugin)
+Q_IMPORT_QML_PLUGIN(Bourse_UiPlugin)
 
 namespace {
 
@@ -34,6 +47,39 @@ void printLine(FILE *stream, const QString &text)
     std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stream);
     std::fputc('\n', stream);
     std::fflush(stream);
+}
+
+// Whether an X server answers at `display` (":0", "unix:1.0", "host:10.0"): its socket accepts a connection.
+// What went wrong, if not.
+std::optional<QString> probeX11Display(const QString &display)
+{
+    static const QRegularExpression form(QStringLiteral(R"(^([^:]*):(\d+)(\.\d+)?$)"));
+    const QRegularExpressionMatch match = form.match(display);
+    if (!match.hasMatch())
+        return QStringLiteral("DISPLAY=%1 is not a display name").arg(display);
+    const QString host = match.captured(1);
+    const int number = match.captured(2).toInt();
+    int fd = -1;
+    if (host.isEmpty() || host == u"unix") {
+        fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        const QByteArray path = QByteArrayLiteral("/tmp/.X11-unix/X") + QByteArray::number(number);
+        std::memcpy(address.sun_path, path.constData(), std::size_t(path.size()));
+        if (fd >= 0
+            && ::connect(fd, reinterpret_cast<const sockaddr *>(&address), socklen_t(sizeof(address))) == 0) {
+            ::close(fd);
+            return std::nullopt;
+        }
+    } else {
+        QTcpSocket socket;
+        socket.connectToHost(host, quint16(6000 + number));
+        if (socket.waitForConnected(2000))
+            return std::nullopt;
+    }
+    if (fd >= 0)
+        ::close(fd);
+    return QStringLiteral("no X server answers at DISPLAY=%1").arg(display);
 }
 
 } // namespace
@@ -50,12 +96,13 @@ int main(int argc, char *argv[])
     // and the documented data dir is ~/.local/share/bourse.
     QCoreApplication::setApplicationName(QStringLiteral("bourse"));
     QCoreApplication::setApplicationVersion(bourseVersion());
-    // The desktop window is a later issue: until then no Qt Gui, so QCoreApplication.
-    QCoreApplication app(argc, argv);
 
+    // The options decide which application object to make (a window needs QApplication: Qt Charts draws
+    // with Qt Widgets' graphics view), so they are read before there is one.
     const QString defaultDataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     OptionsInput input;
-    input.arguments = QCoreApplication::arguments().mid(1);
+    for (int i = 1; i < argc; ++i)
+        input.arguments.append(QString::fromLocal8Bit(argv[i]));
     input.environment = QProcessEnvironment::systemEnvironment();
     input.defaultDataDir = defaultDataDir;
     input.workingDirectory = QDir::currentPath();
@@ -69,8 +116,22 @@ int main(int argc, char *argv[])
     case Invocation::Action::Version: printLine(stdout, versionText()); return 0;
     case Invocation::Action::Run: break;
     }
-    const Options &options = invocation->options;
+    Options options = invocation->options;
+    // A DISPLAY that no X server answers would make Qt abort at start: say so and serve headless instead.
+    std::optional<QString> displayProblem;
+    if (!options.headless && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")) {
+        displayProblem = probeX11Display(qEnvironmentVariable("DISPLAY"));
+        options.headless = displayProblem.has_value();
+    }
+    const bool windowed = !options.headless;
+    std::unique_ptr<QCoreApplication> app;
+    if (windowed)
+        app = std::make_unique<QApplication>(argc, argv);
+    else
+        app = std::make_unique<QCoreApplication>(argc, argv);
     installLogHandler(options.logFormat, options.logLevel);
+    if (displayProblem)
+        logWarning(lcApp(), "cannot open the display; running headless", {{"reason", *displayProblem}});
 
     // Every option has validated; from here on bourse may write. PostgreSQL is reached before anything is
     // written, so that an unreachable one leaves no trace; a SQLite file lives in the data dir, which has to
@@ -131,11 +192,20 @@ int main(int argc, char *argv[])
         return kExitFailure;
     }
     VenueProcess venue(options, *schema, std::move(recovered.value()), recoveryMilliseconds);
+    std::unique_ptr<Workstation> workstation;
+    if (windowed) {
+        venue.setFirstAdminFromWindow(true);
+        workstation = std::make_unique<Workstation>(venue);
+        if (const std::optional<QString> error = workstation->show()) {
+            logError(lcApp(), *error);
+            return kExitFailure;
+        }
+    }
     QObject::connect(&shutdownSignals, &ShutdownSignals::shutdownRequested, &venue,
                      [&venue](int signalNumber) { venue.shutdown(signalName(signalNumber)); });
     // Queued: finished() may come before exec() has started the loop, and exit() would then be lost.
     QObject::connect(
-        &venue, &VenueProcess::finished, &app, [](int exitCode) { QCoreApplication::exit(exitCode); },
+        &venue, &VenueProcess::finished, app.get(), [](int exitCode) { QCoreApplication::exit(exitCode); },
         Qt::QueuedConnection);
     venue.start();
     return QCoreApplication::exec();

@@ -98,6 +98,8 @@ void VenueProcess::stopEngineAndJournal()
     // The engine hands its last batches to the journal; the journal then writes them and releases their
     // replies. In this order, or replies would be lost. The API goes last, on its thread, after the replies
     // already posted to it there.
+    if (m_serverThread)
+        emit stopping();
     m_engine.stop();
     m_journal.stop();
     if (m_serverThread) {
@@ -139,6 +141,7 @@ bool VenueProcess::prepareServer()
     config.adminUsername = variable("BOURSE_ADMIN_USERNAME");
     config.adminPassword = variable("BOURSE_ADMIN_PASSWORD");
     config.version = bourseVersion();
+    config.firstAdminFromWindow = m_firstAdminFromWindow;
     if (!m_options.tlsCertificate.isEmpty()) {
         QFile certificate(m_options.tlsCertificate);
         QFile key(m_options.tlsKey);
@@ -184,9 +187,13 @@ bool VenueProcess::startServer()
         logError(lcApp(), "the API cannot start", {{"reason", *error}});
         return false;
     }
+    const QString address = QStringLiteral("%1://%2:%3")
+                                .arg(m_options.tlsCertificate.isEmpty() ? u"http" : u"https", m_options.listen.host)
+                                .arg(m_server->port());
     logInfo(lcApp(), "serving the API",
             {{"listen", QStringLiteral("%1:%2").arg(m_options.listen.host).arg(m_server->port())},
-             {"docs", QStringLiteral("http://%1:%2/docs").arg(m_options.listen.host).arg(m_server->port())}});
+             {"docs", address + QStringLiteral("/docs")}});
+    emit serving(m_server.get(), m_serverContext, address);
     return true;
 }
 
@@ -200,9 +207,8 @@ void VenueProcess::start()
              {"config", m_options.configFile.isEmpty() ? QStringLiteral("none") : m_options.configFile},
              {"listen", m_options.listen.toString()},
              {"log_level", logLevelName(m_options.logLevel)}});
-    if (!m_options.headless) {
-        logWarning(lcApp(), "the desktop window is not built yet; running headless");
-    } else if (!m_options.headlessRequested) {
+    if (m_options.headless && !m_options.headlessRequested && qEnvironmentVariableIsEmpty("DISPLAY")
+        && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")) {
         logInfo(lcApp(), "no display (DISPLAY and WAYLAND_DISPLAY are unset); running headless");
     }
     logInfo(lcApp(), "database ready",
@@ -221,6 +227,7 @@ void VenueProcess::start()
         if (m_journalFailing)
             return;
         m_journalFailing = true;
+        emit journalAvailability(false, reason);
         logError(lcApp(), "the journal cannot write; refusing new commands until it can",
                  {{"reason", reason}, {"pending_events", qint64(m_journal.pendingEvents())}});
     });
@@ -228,6 +235,7 @@ void VenueProcess::start()
         if (!m_journalFailing)
             return;
         m_journalFailing = false;
+        emit journalAvailability(true, QString());
         logInfo(lcApp(), "the journal writes again; accepting commands");
     });
 

@@ -4,7 +4,7 @@
 // takes everything down again on shutdown(): the API drains first (no new requests, in-flight ones finish,
 // streams get their close), then the engine, then the journal, so that everything applied is durable before
 // bourse exits, and last the API's objects, on their thread. The main thread stays free for the desktop
-// window (a later issue). Created and driven on the main thread.
+// window (Workstation), which hears serving() and stopping(). Created and driven on the main thread.
 #pragma once
 
 #include "command.h"
@@ -47,8 +47,17 @@ public:
     // Stops the engine and then emits finished(0). Safe to call more than once, and before start().
     void shutdown(const QString &reason);
 
+    // The options it runs with; firstAdminFromWindow: the desktop window's wizard creates the first admin.
+    void setFirstAdminFromWindow(bool fromWindow) { m_firstAdminFromWindow = fromWindow; }
+
 signals:
     void finished(int exitCode);
+    // The API listens: `server` lives on `context`'s thread until stopping() (emitted on this thread, before
+    // anything stops, so that whoever holds `server` lets go of it first). `address`: the API's base URL.
+    void serving(bourse::server::VenueServer *server, QObject *context, const QString &address);
+    void stopping();
+    // The journal cannot write (available false, with the reason), or writes again.
+    void journalAvailability(bool available, const QString &reason);
 
 private:
     void onSeeded(const QList<EngineReply> &replies);
@@ -76,6 +85,7 @@ private:
     bool m_finishing = false;
     bool m_finished = false;
     bool m_journalFailing = false;
+    bool m_firstAdminFromWindow = false;
 };
 
 // The instruments an empty venue starts with (spec/API.md §1).

@@ -171,6 +171,11 @@ std::optional<QString> VenueServer::bootstrapAdmin()
         return QStringLiteral("cannot read the users: %1").arg(exists.error().message);
     if (*exists)
         return std::nullopt;
+    if (m_config.firstAdminFromWindow && !m_config.adminPassword) {
+        m_awaitingFirstAdmin = true;
+        qCInfo(lcServer).noquote() << "no admin yet: the desktop window's first-run wizard creates one";
+        return std::nullopt;
+    }
     const QString username = m_config.adminUsername.value_or(QStringLiteral("admin"));
     QString password;
     if (m_config.adminPassword) {

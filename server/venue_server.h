@@ -45,6 +45,9 @@ public:
         std::optional<QByteArray> jwtSecret;  // BOURSE_JWT_SECRET
         std::optional<QString> adminUsername; // BOURSE_ADMIN_USERNAME
         std::optional<QString> adminPassword; // BOURSE_ADMIN_PASSWORD
+        // The desktop window's first-run wizard creates the first admin: on an empty database start() then
+        // creates none (unless BOURSE_ADMIN_PASSWORD is set) and awaitingFirstAdmin() says so.
+        bool firstAdminFromWindow = false;
         PasswordHasher::Options hashing;
         std::optional<QSslConfiguration> tls;
         QString version;
@@ -78,6 +81,11 @@ public:
     WsGateway &webSockets() { return *m_gateway; }
     StreamHub &streamHub() { return *m_hub; }
     StreamFeeds &streamFeeds() { return *m_feeds; }
+    // The database had no admin at start and the window's wizard is to create one (Config).
+    bool awaitingFirstAdmin() const { return m_awaitingFirstAdmin; }
+    void firstAdminCreated() { m_awaitingFirstAdmin = false; }
+    // Open connections right now: HTTP (WebSockets and SSE streams included) and WebSockets alone.
+    int httpConnections() const { return m_edge ? m_edge->connectionCount() : 0; }
     // The first admin's generated password, when start() made one (also logged once and written to
     // <dataDir>/initial-admin-password).
     const QString &generatedAdminPassword() const { return m_generatedPassword; }
@@ -100,6 +108,7 @@ private:
     std::unique_ptr<WsGateway> m_gateway; // its sessions write to the edge's sockets: destroyed before it
     HttpEdge *m_edge = nullptr;
     QString m_generatedPassword;
+    bool m_awaitingFirstAdmin = false;
 };
 
 } // namespace bourse::server

@@ -10,6 +10,7 @@
 #include <QSqlQuery>
 
 #include <chrono>
+#include <variant>
 
 namespace bourse::server {
 
@@ -372,6 +373,63 @@ void VenueService::createUser(const Caller &caller, QString username, QString pa
                                                                   requestId);
                                                            done(created);
                                                        });
+              });
+}
+
+void VenueService::createFirstAdmin(QString username, QString password, Reply<sql::UserRecord> done)
+{
+    if (std::optional<ServiceError> error = checkCredentials(username, password)) {
+        done(unexpected(*error));
+        return;
+    }
+    whenReady(m_parts.hasher->hash(password), this,
+              [this, username, done](Expected<QString, PasswordHashError> hashed) {
+                  if (!hashed) {
+                      done(unexpected(
+                          hashed.error() == PasswordHashError::Busy
+                              ? unavailable(QStringLiteral("the server is busy; try again shortly"))
+                              : ServiceError::of(ErrorCode::InternalError, QStringLiteral("internal error"))));
+                      return;
+                  }
+                  const sql::NewUser user{username, *hashed, QStringLiteral("admin"), QStringLiteral("unlimited"), now()};
+                  // One job on one connection, so "no admin yet" still holds when the row is written (the
+                  // query pool runs a job whole; only the wizard creates admins this way).
+                  using Created = std::variant<std::monostate, sql::UserRecord, ServiceError>;
+                  read<Created>(
+                      [user](QSqlDatabase &db) -> Expected<Created, QString> {
+                          const Expected<bool, QString> exists = sql::hasAdmin(db);
+                          if (!exists)
+                              return unexpected(exists.error());
+                          if (*exists)
+                              return Created(ServiceError::of(ErrorCode::Conflict,
+                                                              QStringLiteral("the venue already has an admin")));
+                          Expected<std::optional<sql::UserRecord>, QString> created = sql::createUser(db, user);
+                          if (!created)
+                              return unexpected(created.error());
+                          if (!created->has_value())
+                              return Created(ServiceError::of(ErrorCode::Conflict, QStringLiteral("username is taken"),
+                                                              QStringLiteral("username")));
+                          return Created(std::move(**created));
+                      },
+                      [this, done](ServiceResult<Created> stored) {
+                          if (!stored) {
+                              done(unexpected(stored.error()));
+                              return;
+                          }
+                          if (const auto *error = std::get_if<ServiceError>(&*stored)) {
+                              done(unexpected(*error));
+                              return;
+                          }
+                          const sql::UserRecord created = std::get<sql::UserRecord>(*stored);
+                          m_users.put(created);
+                          record(QStringLiteral("setup"), QStringLiteral("admin_created"),
+                                 QStringLiteral("user:%1").arg(created.id), details([&](JsonWriter &json) {
+                                     json.field("username", created.username);
+                                     json.field("by", "first-run wizard");
+                                 }),
+                                 QByteArray());
+                          done(created);
+                      });
               });
 }
 

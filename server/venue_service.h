@@ -194,6 +194,9 @@ public:
     // ---- administration (role admin; checked here too)
     void users(const Caller &caller, sql::PageRequest page, Reply<sql::Page<sql::UserRecord>> done);
     void createUser(const Caller &caller, QString username, QString password, Role role, Reply<sql::UserRecord> done);
+    // The desktop's first-run wizard: creates the venue's first admin, and only while no admin exists
+    // (CONFLICT once one does). Same username and password rules as every other account.
+    void createFirstAdmin(QString username, QString password, Reply<sql::UserRecord> done);
     void updateUser(const Caller &caller, AccountId id, UserChanges changes, Reply<sql::UserRecord> done);
     void moveFunds(const Caller &caller, AccountId user, bool deposit, QString asset, Decimal amount,
                    Reply<std::vector<sql::BalanceRecord>> done);

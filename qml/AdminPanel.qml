@@ -1,0 +1,6 @@
+// Placeholder until the admin panel lands.
+import QtQuick
+
+Panel {
+    title: qsTr("Administration")
+}

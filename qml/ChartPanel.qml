@@ -1,0 +1,6 @@
+// Placeholder until this panel lands.
+import QtQuick
+
+Panel {
+    title: "ChartPanel"
+}
