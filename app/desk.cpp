@@ -34,6 +34,7 @@ Desk::Desk(QObject *parent)
     : QObject(parent)
 {
     m_frame.setSingleShot(true);
+    m_frame.setTimerType(Qt::PreciseTimer); // never early: at most one pulse per frame
     connect(&m_frame, &QTimer::timeout, this, &Desk::takePulse);
     m_statsTimer.setInterval(kStatsMilliseconds);
     connect(&m_statsTimer, &QTimer::timeout, this, &Desk::refreshStats);

@@ -129,8 +129,11 @@ Expected<std::unique_ptr<TestVenue>, QString> TestVenue::start(const Options &op
         config.port = 0;
         config.dataDir = options.dataDir;
         config.jwtSecret = QByteArray(40, 'k');
-        config.adminUsername = QString::fromLatin1(kAdminUsername);
-        config.adminPassword = QString::fromLatin1(kAdminPassword);
+        config.firstAdminFromWindow = options.firstAdminFromWindow;
+        if (!options.firstAdminFromWindow) {
+            config.adminUsername = QString::fromLatin1(kAdminUsername);
+            config.adminPassword = QString::fromLatin1(kAdminPassword);
+        }
         config.hashing.parameters = {256, 1, 1}; // tests hash weakly to stay fast
         config.hashing.allowWeakParametersForTests = true;
         config.version = QStringLiteral("0.1.0-test");

@@ -37,6 +37,8 @@ public:
     {
         sql::DatabaseUrl database;
         QString dataDir;
+        // No first admin at start: the desktop window's wizard is to create one (VenueServer::Config).
+        bool firstAdminFromWindow = false;
     };
 
     // Starts the venue, over HTTPS when `tls` is given; the error says what failed.
