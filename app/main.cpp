@@ -1,10 +1,7 @@
 // bourse: the process entry point. Reads the options (exiting 2 on a bad one, before anything is written),
 // opens the database and brings its schema up to date (exiting 2 when it cannot), sets up logging and the
 // shutdown signals, and hands over to VenueProcess. Main thread.
-#include "connection.h"
-#include "journal.h"
 #include "log.h"
-#include "migrations.h"
 #include "options.h"
 #include "shutdown_signals.h"
 #include "venue_process.h"
@@ -12,25 +9,21 @@
 
 #include <QApplication>
 #include <QCoreApplication>
-#include <QtQml/qqmlextensionplugin.h>
 #include <QDir>
-#include <QElapsedTimer>
-#include <QFile>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
-#include <QTcpSocket>
 #include <QStandardPaths>
+#include <QTcpSocket>
+#include <QtQml/qqmlextensionplugin.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <optional>
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <sys/file.h>
 
 // The QML modules are static libraries linked into bourse.
 Q_IMPORT_QML_PLUGIN(Bourse_ModelsPlugin)
@@ -133,65 +126,19 @@ int main(int argc, char *argv[])
     if (displayProblem)
         logWarning(lcApp(), "cannot open the display; running headless", {{"reason", *displayProblem}});
 
-    // Every option has validated; from here on bourse may write. PostgreSQL is reached before anything is
-    // written, so that an unreachable one leaves no trace; a SQLite file lives in the data dir, which has to
-    // exist first. The start-up connection is the main thread's, and closes once the schema is up to date.
-    const bourse::sql::ConnectionFactory databases(options.database);
-    std::optional<bourse::sql::Connection> startup;
-    const auto connect = [&]() -> std::optional<QString> {
-        bourse::Expected<bourse::sql::Connection, QString> connection = databases.open(u"startup");
-        if (!connection)
-            return connection.error();
-        startup.emplace(std::move(connection.value()));
-        return std::nullopt;
-    };
-    const auto databaseFailure = [](const QString &error) {
-        printLine(stderr, QStringLiteral("bourse: database: ") + error);
-        return kExitBadUsage;
-    };
-    const bool sqlite = options.database.driver == bourse::sql::DatabaseUrl::Driver::Sqlite;
-    if (!sqlite) {
-        if (const std::optional<QString> error = connect())
-            return databaseFailure(*error);
+    // Every option has validated; from here on bourse may write.
+    bourse::Expected<OpenedVenue, StartFailure> opened = openVenue(options);
+    if (!opened) {
+        printLine(stderr, opened.error().line);
+        return opened.error().exitCode;
     }
-    if (const std::optional<QString> error = createDataDir(options.dataDir)) {
-        printLine(stderr, QStringLiteral("bourse: data dir: ") + *error);
-        return kExitBadUsage;
-    }
-    if (sqlite) {
-        if (const std::optional<QString> error = connect())
-            return databaseFailure(*error);
-        // One bourse per SQLite database, or two writers would interleave their journals. flock(2) is
-        // independent of SQLite's own fcntl locks, and the kernel drops it with the process however that
-        // ends. The descriptor stays open for the life of the process.
-        const int lock = ::open(QFile::encodeName(options.database.path).constData(), O_RDONLY | O_CLOEXEC);
-        if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0)
-            return databaseFailure(options.database.toString()
-                                   + QStringLiteral(": another bourse process is using this database"));
-    }
-    const bourse::Expected<bourse::sql::MigrationReport, QString> schema = migrateDatabase(*startup);
-    if (!schema)
-        return databaseFailure(schema.error());
-    // Recovery reads the journal only once no other session can still be writing it (journal.h).
-    if (const std::optional<QString> error = bourse::sql::lockJournal(startup->database(), std::chrono::seconds(30)))
-        return databaseFailure(error.value());
-    // Recovery: the latest snapshot and the journal after it, replayed and checked, before anything serves.
-    QElapsedTimer recoveryTimer;
-    recoveryTimer.start();
-    bourse::Expected<bourse::sql::Recovered, QString> recovered = bourse::sql::recoverJournal(startup->database());
-    if (!recovered) {
-        printLine(stderr, QStringLiteral("bourse: journal: ") + recovered.error());
-        return kExitFailure;
-    }
-    const qint64 recoveryMilliseconds = recoveryTimer.elapsed();
-    startup.reset();
 
     ShutdownSignals shutdownSignals;
     if (const std::optional<QString> error = shutdownSignals.install()) {
         logError(lcApp(), *error);
         return kExitFailure;
     }
-    VenueProcess venue(options, *schema, std::move(recovered.value()), recoveryMilliseconds);
+    VenueProcess venue(options, std::move(opened.value()));
     std::unique_ptr<Workstation> workstation;
     if (windowed) {
         venue.setFirstAdminFromWindow(true);

@@ -1,6 +1,7 @@
 #include "venue_process.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -13,7 +14,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace bourse::app {
 
@@ -72,20 +76,79 @@ Expected<sql::MigrationReport, QString> migrateDatabase(sql::Connection &connect
     return report;
 }
 
-VenueProcess::VenueProcess(Options options, sql::MigrationReport schema, sql::Recovered recovered,
-                           qint64 recoveryMilliseconds, QObject *parent)
+Expected<OpenedVenue, StartFailure> openVenue(const Options &options)
+{
+    const sql::ConnectionFactory databases(options.database);
+    std::optional<sql::Connection> startup; // the calling thread's; closed once recovery is done
+    const auto connect = [&]() -> std::optional<QString> {
+        Expected<sql::Connection, QString> connection = databases.open(u"startup");
+        if (!connection)
+            return connection.error();
+        startup.emplace(std::move(connection.value()));
+        return std::nullopt;
+    };
+    const auto databaseFailure = [](const QString &error) {
+        return unexpected(StartFailure{QStringLiteral("bourse: database: ") + error, 2});
+    };
+    const bool sqlite = options.database.driver == sql::DatabaseUrl::Driver::Sqlite;
+    if (!sqlite) {
+        if (const std::optional<QString> error = connect())
+            return databaseFailure(*error);
+    }
+    if (const std::optional<QString> error = createDataDir(options.dataDir))
+        return unexpected(StartFailure{QStringLiteral("bourse: data dir: ") + *error, 2});
+    OpenedVenue opened;
+    if (sqlite) {
+        if (const std::optional<QString> error = connect())
+            return databaseFailure(*error);
+        // One bourse per SQLite database, or two writers would interleave their journals. flock(2) is
+        // independent of SQLite's own fcntl locks, and the kernel drops it with the process however that
+        // ends.
+        const int lock = ::open(QFile::encodeName(options.database.path).constData(), O_RDONLY | O_CLOEXEC);
+        if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+            if (lock >= 0)
+                ::close(lock);
+            return databaseFailure(options.database.toString()
+                                   + QStringLiteral(": another bourse process is using this database"));
+        }
+        opened.sqliteLock = std::shared_ptr<int>(new int(lock), [](int *descriptor) {
+            ::close(*descriptor);
+            delete descriptor;
+        });
+    }
+    Expected<sql::MigrationReport, QString> schema = migrateDatabase(*startup);
+    if (!schema)
+        return databaseFailure(schema.error());
+    opened.schema = std::move(schema.value());
+    // Recovery reads the journal only once no other session can still be writing it (journal.h).
+    if (const std::optional<QString> error = sql::lockJournal(startup->database(), std::chrono::seconds(30)))
+        return databaseFailure(error.value());
+    // Recovery: the latest snapshot and the journal after it, replayed and checked, before anything serves.
+    QElapsedTimer recoveryTimer;
+    recoveryTimer.start();
+    Expected<sql::Recovered, QString> recovered = sql::recoverJournal(startup->database());
+    if (!recovered)
+        return unexpected(StartFailure{QStringLiteral("bourse: journal: ") + recovered.error(), 1});
+    opened.recovered = std::move(recovered.value());
+    opened.recoveryMilliseconds = recoveryTimer.elapsed();
+    return opened;
+}
+
+VenueProcess::VenueProcess(Options options, OpenedVenue opened, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
-    , m_schema(std::move(schema))
-    , m_replayedCommands(recovered.replayedCommands)
-    , m_recoveredCommandSeq(recovered.position.commandSeq)
-    , m_snapshotCommandSeq(recovered.snapshotCommandSeq)
-    , m_recoveryMilliseconds(recoveryMilliseconds)
-    , m_newVenue(recovered.position.commandSeq == 0)
-    , m_recoveredMarket(recovered.engine ? server::MarketState::fromEngine(*recovered.engine) : server::MarketState())
+    , m_schema(std::move(opened.schema))
+    , m_replayedCommands(opened.recovered.replayedCommands)
+    , m_recoveredCommandSeq(opened.recovered.position.commandSeq)
+    , m_snapshotCommandSeq(opened.recovered.snapshotCommandSeq)
+    , m_recoveryMilliseconds(opened.recoveryMilliseconds)
+    , m_newVenue(opened.recovered.position.commandSeq == 0)
+    , m_recoveredMarket(opened.recovered.engine ? server::MarketState::fromEngine(*opened.recovered.engine)
+                                                : server::MarketState())
     , m_journal(sql::ConnectionFactory(m_options.database))
-    , m_engine(EngineHost::Setup{std::move(recovered.engine), recovered.position.commandSeq, &m_journal,
+    , m_engine(EngineHost::Setup{std::move(opened.recovered.engine), opened.recovered.position.commandSeq, &m_journal,
                                  m_options.snapshotEvery})
+    , m_sqliteLock(std::move(opened.sqliteLock))
 {}
 
 VenueProcess::~VenueProcess()

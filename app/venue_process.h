@@ -31,6 +31,28 @@ namespace bourse::app {
 using server::EngineHost;
 using server::EngineReply;
 
+// A venue's database, opened at start-up: the schema brought up to date, the journal locked and recovered.
+struct OpenedVenue
+{
+    sql::MigrationReport schema;   // what migrating did, for the log
+    sql::Recovered recovered;      // the engine and journal position
+    qint64 recoveryMilliseconds = 0;
+    std::shared_ptr<int> sqliteLock; // SQLite: the flock(2)ed descriptor, closed when the last copy goes
+};
+
+// Why a start failed: the one line bourse prints on stderr, and its exit code.
+struct StartFailure
+{
+    QString line;
+    int exitCode = 2;
+};
+
+// Opens the database of `options` for one venue: PostgreSQL is reached before anything is written (so that
+// an unreachable one leaves no trace); the data dir is created; a SQLite database is locked against a second
+// bourse; the schema is migrated; the journal is locked, then recovered and checked. Exit code 2 for a
+// database or data dir that cannot be used, 1 for a journal that does not recover.
+Expected<OpenedVenue, StartFailure> openVenue(const Options &options);
+
 class VenueProcess final : public QObject
 {
     Q_OBJECT
@@ -38,8 +60,7 @@ class VenueProcess final : public QObject
 public:
     // `schema`: what migrating the database at start-up did, for the log.
     // `recovered`: the engine and journal position main() recovered, and how long that took.
-    VenueProcess(Options options, sql::MigrationReport schema, sql::Recovered recovered, qint64 recoveryMilliseconds,
-                 QObject *parent = nullptr);
+    VenueProcess(Options options, OpenedVenue opened, QObject *parent = nullptr);
     ~VenueProcess() override;
 
     // Returns at once; the engine reports back through the event loop.
@@ -86,6 +107,7 @@ private:
     bool m_finished = false;
     bool m_journalFailing = false;
     bool m_firstAdminFromWindow = false;
+    std::shared_ptr<int> m_sqliteLock;
 };
 
 // The instruments an empty venue starts with (spec/API.md §1).

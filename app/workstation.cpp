@@ -33,6 +33,13 @@ void Workstation::prepareEngine(QQmlEngine &engine)
     engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
 }
 
+QQuickWindow *Workstation::window() const
+{
+    if (!m_engine || m_engine->rootObjects().isEmpty())
+        return nullptr;
+    return qobject_cast<QQuickWindow *>(m_engine->rootObjects().constFirst());
+}
+
 std::optional<QString> Workstation::show()
 {
     QQuickStyle::setStyle(QStringLiteral("Basic"));

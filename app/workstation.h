@@ -8,6 +8,7 @@
 
 #include <QObject>
 #include <QQmlApplicationEngine>
+#include <QQuickWindow>
 
 #include <memory>
 #include <optional>
@@ -27,6 +28,10 @@ public:
 
     // The import path of the Bourse modules built into this executable, for any QQmlEngine.
     static void prepareEngine(QQmlEngine &engine);
+
+    Desk &desk() { return m_desk; }
+    // The window show() made; null before.
+    QQuickWindow *window() const;
 
 private:
     Desk m_desk{nullptr};
