@@ -89,6 +89,9 @@ public:
     // The first admin's generated password, when start() made one (also logged once and written to
     // <dataDir>/initial-admin-password).
     const QString &generatedAdminPassword() const { return m_generatedPassword; }
+    // What it was started with, and its journal writer (none in some tests): for the admin panel's figures.
+    const Config &config() const { return m_config; }
+    sql::JournalWriter *journal() const { return m_journal; }
 
 private:
     std::optional<QString> bootstrapAdmin();
