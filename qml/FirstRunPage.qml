@@ -95,7 +95,6 @@ Rectangle {
                 Layout.fillWidth: true
                 text: Desk.busy ? qsTr("Creating…") : qsTr("Create admin and sign in")
                 enabled: !Desk.busy && username.text.length > 0 && password.text.length > 0
-                highlighted: true
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Creates the account and signs you in")
                 onClicked: Desk.createFirstAdmin(username.text, password.text, confirmation.text)

@@ -17,6 +17,9 @@ Rectangle {
         function onSignInFailed(message, field) { root.error = message }
     }
 
+    // Once, not as a binding: the password field when the username is remembered, else the username.
+    Component.onCompleted: (username.text.length > 0 ? password : username).forceActiveFocus()
+
     Pane {
         anchors.centerIn: parent
         width: Theme.formWidth
@@ -39,7 +42,6 @@ Rectangle {
                 objectName: "loginUsername"
                 Layout.fillWidth: true
                 text: Desk.rememberedUsername
-                focus: text.length === 0
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Your Bourse username")
                 KeyNavigation.tab: password
@@ -53,7 +55,6 @@ Rectangle {
                 objectName: "loginPassword"
                 Layout.fillWidth: true
                 echoMode: TextInput.Password
-                focus: username.text.length > 0
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Your password")
                 KeyNavigation.tab: signIn
@@ -75,7 +76,6 @@ Rectangle {
                 Layout.fillWidth: true
                 text: Desk.busy ? qsTr("Signing in…") : qsTr("Sign in")
                 enabled: !Desk.busy
-                highlighted: true
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Sign in (Enter)")
                 onClicked: Desk.signIn(username.text, password.text)

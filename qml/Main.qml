@@ -23,11 +23,12 @@ ApplicationWindow {
         button: Theme.surfaceRaised
         buttonText: Theme.text
         highlight: Theme.accent
-        highlightedText: Theme.textOnAccent
+        highlightedText: Theme.text // on the selection (palette.light) and on selected text
+        brightText: Theme.textMuted // unchecked tab buttons' text
         placeholderText: Theme.textMuted
         mid: Theme.border
         dark: Theme.border
-        light: Theme.surfaceHover
+        light: Theme.selection // a highlighted (current) list item's background
         midlight: Theme.surfaceHover
         toolTipBase: Theme.surfaceRaised
         toolTipText: Theme.text

@@ -36,6 +36,7 @@ Rectangle {
                     objectName: "workspaceTabs"
                     background: null
                     TabButton {
+                        objectName: "tradingTab"
                         text: qsTr("Trading")
                         width: implicitWidth
                         ToolTip.visible: hovered
@@ -138,7 +139,7 @@ Rectangle {
                     id: account
 
                     orientation: Qt.Vertical
-                    SplitView.preferredWidth: Theme.panelMinimumWidth * 1.4
+                    SplitView.preferredWidth: Theme.panelMinimumWidth * 1.6
                     SplitView.minimumWidth: Theme.panelMinimumWidth
                     Component.onCompleted: restoreState(Desk.preference("split/account"))
                     Component.onDestruction: Desk.setPreference("split/account", saveState())
