@@ -4,6 +4,7 @@
 #include <QDesktopServices>
 #include <QGuiApplication>
 #include <QQmlEngine>
+#include <QQuickWindow>
 #include <QSettings>
 #include <QUrl>
 
@@ -15,6 +16,9 @@ Desk *g_instance = nullptr;
 
 // The display's frame: the window never hears the venue more often than this.
 constexpr int kFrameMilliseconds = 16;
+// With a window pacing the pulse: taken anyway after this long without a frame (a covered window), so that
+// the account and the orders stay current.
+constexpr int kFrameFallbackMilliseconds = 100;
 constexpr int kStatsMilliseconds = 1000;
 constexpr int kSessionCheckMilliseconds = 5000;
 // Refreshed well before the access token's 15 minutes are up.
@@ -201,18 +205,38 @@ QByteArray Desk::nextRequestId()
     return QByteArrayLiteral("desktop-") + QByteArray::number(++m_requests);
 }
 
+void Desk::setFrameWindow(QQuickWindow *window)
+{
+    if (m_frameWindow)
+        disconnect(m_frameWindow, nullptr, this, nullptr);
+    m_frameWindow = window;
+    if (!window)
+        return;
+    // The GUI thread, as a frame begins and before its polish and sync: what changes here is in this frame.
+    connect(window, &QQuickWindow::afterAnimating, this, [this] {
+        if (m_pulsePending)
+            takePulse();
+    });
+}
+
 void Desk::schedulePulse()
 {
-    // Once per burst: the pulse is taken when the next frame is due, and everything until then merges.
+    // Once per burst: the pulse is taken when the next frame begins, and everything until then merges.
     if (m_pulsePending)
         return;
     m_pulsePending = true;
+    if (m_frameWindow && m_frameWindow->isExposed()) {
+        m_frameWindow->update();
+        m_frame.start(kFrameFallbackMilliseconds);
+        return;
+    }
     m_frame.start(int(std::max<qint64>(0, kFrameMilliseconds - m_sinceLastPulse.elapsed())));
 }
 
 void Desk::takePulse()
 {
     m_pulsePending = false;
+    m_frame.stop();
     if (!m_tap)
         return;
     m_sinceLastPulse.restart();

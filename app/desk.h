@@ -29,6 +29,7 @@
 
 class QQmlEngine;
 class QJSEngine;
+class QQuickWindow;
 
 namespace bourse::app {
 
@@ -73,6 +74,10 @@ public:
     // Before the server goes away: stops every call into it. Calls already on their way are dropped.
     void detach();
     void setJournalAvailable(bool available, const QString &reason);
+    // The window whose frames pace the pulse: with one, a pulse is taken as a frame begins (afterAnimating),
+    // so that the models change once per frame and in time for it; without one (or while it is not
+    // exposed), at most once per 16 ms by a timer.
+    void setFrameWindow(QQuickWindow *window);
 
     // ---- QML
     bool ready() const { return m_server != nullptr; }
@@ -193,7 +198,8 @@ private:
     QString m_journalState;
     quint64 m_requests = 0;
 
-    QTimer m_frame;        // single shot: the next pulse, at most one per frame
+    QPointer<QQuickWindow> m_frameWindow;
+    QTimer m_frame;        // single shot: the next pulse, at most one per frame (or the fallback with a window)
     QElapsedTimer m_sinceLastPulse;
     bool m_pulsePending = false;
     QTimer m_statsTimer;   // the status bar's figures, every second

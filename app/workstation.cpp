@@ -53,6 +53,7 @@ std::optional<QString> Workstation::show()
     m_engine->load(QUrl(QStringLiteral("qrc:/qt/qml/Bourse/Ui/Main.qml")));
     if (m_engine->rootObjects().isEmpty())
         return QStringLiteral("the window's QML did not load (see the warnings above)");
+    m_desk.setFrameWindow(window());
     return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 #include "venue_server.h"
 
 #include <QDir>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
@@ -13,6 +14,8 @@ std::unique_ptr<DeskFixture> DeskFixture::start(FirstAdmin firstAdmin)
 {
     // The window's preferences and remembered username go to a test location, not the user's.
     QStandardPaths::setTestModeEnabled(true);
+    // Every run starts from the window's defaults, not from what an earlier run left (split sizes, theme).
+    QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("bourse"), QStringLiteral("window")).clear();
     std::unique_ptr<DeskFixture> fixture(new DeskFixture);
     if (!fixture->m_directory.isValid()) {
         qWarning("cannot create a temporary directory");

@@ -11,6 +11,7 @@
 #include <QProcessEnvironment>
 #include <QQuickItem>
 #include <QQuickWindow>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -84,6 +85,8 @@ QQuickItem *findItem(QQuickItem *root, const QString &name)
 void tst_Window::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
+    // Every run starts from the window's defaults, not from what an earlier run left (split sizes, theme).
+    QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("bourse"), QStringLiteral("window")).clear();
     QVERIFY(m_dir.isValid());
     m_shots = QStringLiteral(BOURSE_SCREENSHOT_DIR);
     QVERIFY(QDir().mkpath(m_shots));

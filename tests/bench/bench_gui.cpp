@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
@@ -145,6 +146,18 @@ int main(int argc, char **argv)
     if (!makerApi || !takerApi)
         return 1;
 
+    // Where a frame's time goes: the models applying a pulse (the first and the last of the pulse's
+    // receivers bracket them: this one connects before the models exist, the other after), and the render
+    // thread drawing (beforeRendering to frameSwapped).
+    QElapsedTimer clock;
+    clock.start();
+    qint64 pulseStarted = 0;
+    std::vector<double> pulseApply;
+    std::vector<double> rendering;
+    bool measuring = false;
+    QObject::connect(&fixture->desk(), &app::Desk::pulse, &fixture->desk(),
+                     [&] { pulseStarted = clock.nsecsElapsed(); });
+
     QQuickStyle::setStyle(QStringLiteral("Basic"));
     QQmlApplicationEngine engine;
     engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
@@ -152,6 +165,22 @@ int main(int argc, char **argv)
     if (engine.rootObjects().isEmpty())
         return 1;
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+    QObject::connect(&fixture->desk(), &app::Desk::pulse, &fixture->desk(), [&] {
+        if (measuring)
+            pulseApply.push_back(double(clock.nsecsElapsed() - pulseStarted) / 1e6);
+    });
+    std::atomic<qint64> renderStarted{0};
+    std::mutex renderMutex;
+    QObject::connect(window, &QQuickWindow::beforeRendering, window,
+                     [&] { renderStarted.store(clock.nsecsElapsed()); }, Qt::DirectConnection);
+    QObject::connect(window, &QQuickWindow::afterRendering, window, [&] {
+        if (!measuring)
+            return;
+        const double spent = double(clock.nsecsElapsed() - renderStarted.load()) / 1e6;
+        const std::lock_guard lock(renderMutex);
+        rendering.push_back(spent);
+    }, Qt::DirectConnection);
+    fixture->desk().setFrameWindow(window); // as Workstation::show() does
     window->resize(1500, 940);
     if (!QTest::qWaitForWindowExposed(window))
         return 1;
@@ -169,8 +198,7 @@ int main(int argc, char **argv)
     // 100 ticks a second from a thread of its own; each tick is one queued call onto the API's thread.
     std::atomic<bool> running{true};
     std::thread feeder([&] {
-        using clock = std::chrono::steady_clock;
-        auto next = clock::now();
+        auto next = std::chrono::steady_clock::now();
         const int changesPerTick = std::max(1, bookRate / 100);
         const int takersPerTick = std::max(1, tradeRate / 100);
         while (running.load()) {
@@ -185,10 +213,7 @@ int main(int argc, char **argv)
     });
 
     std::vector<double> intervals;
-    QElapsedTimer clock;
-    clock.start();
     qint64 last = -1;
-    bool measuring = false;
     QObject::connect(window, &QQuickWindow::frameSwapped, window, [&] {
         const qint64 now = clock.nsecsElapsed();
         if (measuring && last >= 0)
@@ -224,6 +249,14 @@ int main(int argc, char **argv)
     bench("gui_frame_max_ms", intervals.empty() ? 0 : *std::max_element(intervals.begin(), intervals.end()), "ms");
     bench("gui_frame_p50_ms", percentile(intervals, 0.50), "ms");
     bench("gui_frames_per_s", double(intervals.size()) / elapsed, "frames/s");
+    bench("gui_pulse_apply_p50_ms", percentile(pulseApply, 0.50), "ms");
+    bench("gui_pulse_apply_p99_ms", percentile(pulseApply, 0.99), "ms");
+    bench("gui_pulses_per_s", double(pulseApply.size()) / elapsed, "pulses/s");
+    {
+        const std::lock_guard lock(renderMutex);
+        bench("gui_render_p50_ms", percentile(rendering, 0.50), "ms");
+        bench("gui_render_p99_ms", percentile(rendering, 0.99), "ms");
+    }
     bench("gui_feed_book_changes_per_s", double(changes) / elapsed, "changes/s");
     bench("gui_feed_trades_per_s", double(trades) / elapsed, "trades/s");
     if (failures > 0)
