@@ -110,6 +110,8 @@ public:
     // The depth ladder's click: asks the order ticket to take this side ("buy" | "sell") and price (a decimal
     // string). The ticket hears ticketRequested().
     Q_INVOKABLE void fillTicket(const QString &side, const QString &price) { emit ticketRequested(side, price); }
+    // A notification from a panel (the ticket's rejection by the venue, say): kind as for notice().
+    void notify(const QString &kind, const QString &title, const QString &text) { emit notice(kind, title, text); }
 
     // ---- view models (C++, GUI thread)
     std::optional<AccountId> userId() const

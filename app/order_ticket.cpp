@@ -438,6 +438,9 @@ void OrderTicket::submit()
                 m_venueError = result.error().message;
                 emit stateChanged();
                 emit rejected(m_venueError);
+                // The venue refused what passed every inline check (the book moved, the balance changed):
+                // said under the ticket and as a notification.
+                m_desk->notify(QStringLiteral("reject"), tr("Order rejected"), m_venueError);
                 return;
             }
             // Ready for the next order at the same price: the quantity is cleared so that a second press

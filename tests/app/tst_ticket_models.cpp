@@ -18,6 +18,7 @@
 #include <QTest>
 
 using bourse::app::BalancesModel;
+using bourse::app::Desk;
 using bourse::app::FillsModel;
 using bourse::app::OrdersModel;
 using bourse::app::OrderTicket;
@@ -348,9 +349,14 @@ void TicketModelsTest::engineRejectionShown()
     QVERIFY(ticket.canSubmit()); // only the engine knows the book for sure
     const qint64 before = ordersPlaced();
     QSignalSpy rejected(&ticket, &OrderTicket::rejected);
+    QSignalSpy notices(Desk::instance(), &Desk::notice);
     ticket.submit();
     QTRY_COMPARE(rejected.count(), 1);
     QCOMPARE(rejected.constFirst().constFirst().toString(), QStringLiteral("the post-only order would match on arrival"));
+    // Also a notification, with the venue's reason.
+    QCOMPARE(notices.count(), 1);
+    QCOMPARE(notices.constFirst().at(0).toString(), QStringLiteral("reject"));
+    QCOMPARE(notices.constFirst().at(2).toString(), QStringLiteral("the post-only order would match on arrival"));
     QCOMPARE(ticket.orderError(), QStringLiteral("the post-only order would match on arrival"));
     QCOMPARE(ordersPlaced(), before);
     ticket.setPostOnly(false); // an edit: the venue's answer no longer applies
