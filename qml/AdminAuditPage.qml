@@ -21,6 +21,7 @@ ColumnLayout {
             placeholderText: qsTr("Filter by actor or action")
             onTextChanged: audit.filterText = text
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Shows this page's entries whose actor, action or target contain the text")
         }
         Button {
@@ -29,6 +30,7 @@ ColumnLayout {
             enabled: audit.page > 1
             onClicked: audit.previousPage()
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("The previous, newer page")
         }
         Label { text: qsTr("page %1 of %2").arg(audit.page).arg(audit.pageCount); color: Theme.textMuted }
@@ -38,6 +40,7 @@ ColumnLayout {
             enabled: audit.page < audit.pageCount
             onClicked: audit.nextPage()
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("The next, older page")
         }
         Button {
@@ -45,6 +48,7 @@ ColumnLayout {
             text: qsTr("Refresh")
             onClicked: audit.refresh()
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Read this page again")
         }
     }
@@ -69,6 +73,7 @@ ColumnLayout {
             width: ListView.view.width
             height: Theme.rowHeight
             ToolTip.visible: hovered && details.length > 0
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: details
             contentItem: RowLayout {
                 spacing: Theme.spacing

@@ -33,6 +33,7 @@ ColumnLayout {
             width: ListView.view.width
             height: Theme.rowHeight * 1.3
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("%1: tick %2, lot %3, minimum %4").arg(symbol).arg(tickSize).arg(lotSize).arg(minQuantity)
             contentItem: RowLayout {
                 spacing: Theme.spacing
@@ -51,6 +52,7 @@ ColumnLayout {
                     enabled: !instruments.busy
                     onClicked: instruments.setHalted(instrumentRow.symbol, !instrumentRow.halted)
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: instrumentRow.halted ? qsTr("Let %1 trade again").arg(instrumentRow.symbol)
                                                        : qsTr("Stop trading in %1; resting orders stay").arg(instrumentRow.symbol)
                 }
@@ -73,12 +75,12 @@ ColumnLayout {
             anchors.fill: parent
             spacing: Theme.spacing
 
-            TextField { id: symbol; objectName: "newSymbol"; placeholderText: qsTr("Symbol"); Layout.fillWidth: true; KeyNavigation.tab: base; ToolTip.visible: hovered; ToolTip.text: qsTr("BTC-USD: A-Z, 0-9, '.', '_', '-'") }
-            TextField { id: base; objectName: "newBase"; placeholderText: qsTr("Base"); Layout.fillWidth: true; KeyNavigation.tab: quote; ToolTip.visible: hovered; ToolTip.text: qsTr("The asset bought and sold") }
-            TextField { id: quote; objectName: "newQuote"; placeholderText: qsTr("Quote"); Layout.fillWidth: true; KeyNavigation.tab: tick; ToolTip.visible: hovered; ToolTip.text: qsTr("The asset prices are in") }
-            TextField { id: tick; objectName: "newTick"; placeholderText: qsTr("Tick size"); Layout.fillWidth: true; KeyNavigation.tab: lot; ToolTip.visible: hovered; ToolTip.text: qsTr("Prices are multiples of this") }
-            TextField { id: lot; objectName: "newLot"; placeholderText: qsTr("Lot size"); Layout.fillWidth: true; KeyNavigation.tab: minimum; ToolTip.visible: hovered; ToolTip.text: qsTr("Quantities are multiples of this") }
-            TextField { id: minimum; objectName: "newMinimum"; placeholderText: qsTr("Min quantity"); Layout.fillWidth: true; KeyNavigation.tab: addButton; ToolTip.visible: hovered; ToolTip.text: qsTr("The smallest order, a multiple of the lot size") }
+            TextField { id: symbol; objectName: "newSymbol"; placeholderText: qsTr("Symbol"); Layout.fillWidth: true; KeyNavigation.tab: base; ToolTip.visible: hovered; ToolTip.delay: Theme.toolTipDelay; ToolTip.text: qsTr("BTC-USD: A-Z, 0-9, '.', '_', '-'") }
+            TextField { id: base; objectName: "newBase"; placeholderText: qsTr("Base"); Layout.fillWidth: true; KeyNavigation.tab: quote; ToolTip.visible: hovered; ToolTip.delay: Theme.toolTipDelay; ToolTip.text: qsTr("The asset bought and sold") }
+            TextField { id: quote; objectName: "newQuote"; placeholderText: qsTr("Quote"); Layout.fillWidth: true; KeyNavigation.tab: tick; ToolTip.visible: hovered; ToolTip.delay: Theme.toolTipDelay; ToolTip.text: qsTr("The asset prices are in") }
+            TextField { id: tick; objectName: "newTick"; placeholderText: qsTr("Tick size"); Layout.fillWidth: true; KeyNavigation.tab: lot; ToolTip.visible: hovered; ToolTip.delay: Theme.toolTipDelay; ToolTip.text: qsTr("Prices are multiples of this") }
+            TextField { id: lot; objectName: "newLot"; placeholderText: qsTr("Lot size"); Layout.fillWidth: true; KeyNavigation.tab: minimum; ToolTip.visible: hovered; ToolTip.delay: Theme.toolTipDelay; ToolTip.text: qsTr("Quantities are multiples of this") }
+            TextField { id: minimum; objectName: "newMinimum"; placeholderText: qsTr("Min quantity"); Layout.fillWidth: true; KeyNavigation.tab: addButton; ToolTip.visible: hovered; ToolTip.delay: Theme.toolTipDelay; ToolTip.text: qsTr("The smallest order, a multiple of the lot size") }
             Button {
                 id: addButton
 
@@ -87,6 +89,7 @@ ColumnLayout {
                 enabled: !instruments.busy
                 onClicked: instruments.addInstrument(symbol.text, base.text, quote.text, tick.text, lot.text, minimum.text)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Add the instrument; it trades at once")
             }
         }

@@ -31,6 +31,7 @@ ColumnLayout {
             Layout.preferredWidth: Theme.formWidth * 0.6
             KeyNavigation.tab: killButton
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("What the kill switch halts")
         }
         Button {
@@ -43,6 +44,7 @@ ColumnLayout {
             palette.buttonText: Theme.textOnAccent
             onClicked: confirm.open()
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Asks for confirmation first")
         }
     }

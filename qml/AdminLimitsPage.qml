@@ -60,6 +60,7 @@ ScrollView {
                     color: settings.errorField === path ? Theme.danger : Theme.text
                     font.family: Theme.monoFamily
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: modelData[1]
                     required property int index
                 }
@@ -84,6 +85,7 @@ ScrollView {
             text: qsTr("Registration open (anyone may create an account through the API)")
             checked: settings.values["registration_open"] === true
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Whether POST /auth/register accepts new accounts")
         }
         Label { text: qsTr("CORS allowed origins, one a line (https://desk.example)"); color: Theme.text }
@@ -95,7 +97,16 @@ ScrollView {
             Layout.preferredHeight: Theme.rowHeight * 4
             text: (settings.values["cors_allowed_origins"] || []).join("\n")
             font.family: Theme.monoFamily
+            placeholderText: qsTr("none: only the venue's own origin")
+            // The Basic style draws no box around a TextArea.
+            background: Rectangle {
+                color: Theme.surface
+                border.color: origins.activeFocus ? Theme.focus : Theme.border
+                border.width: origins.activeFocus ? Theme.focusWidth : Theme.borderWidth
+                radius: Theme.radius
+            }
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Browsers on these origins may call the API")
         }
         AdminError { objectName: "settingsError"; message: settings.error; Layout.fillWidth: true }
@@ -107,6 +118,7 @@ ScrollView {
                 enabled: !settings.busy
                 onClicked: limitsPage._save()
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Apply now; nothing changes if a value is refused")
             }
             Button {
@@ -114,6 +126,7 @@ ScrollView {
                 text: qsTr("Revert")
                 onClicked: settings.reload()
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Show the venue's current settings again")
             }
         }

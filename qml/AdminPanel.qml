@@ -41,6 +41,7 @@ Panel {
                 highlighted: ListView.isCurrentItem
                 onClicked: sections.currentIndex = index
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Show %1").arg(modelData)
             }
         }

@@ -48,6 +48,7 @@ ColumnLayout {
                     KeyNavigation.tab: testButton
                     onAccepted: server.testDatabaseUrl(text)
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("sqlite:<path> or postgresql://...; only tested, not saved")
                 }
                 Button {
@@ -58,6 +59,7 @@ ColumnLayout {
                     enabled: !server.testing
                     onClicked: server.testDatabaseUrl(url.text)
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("Parse the URL and try to connect (in the background)")
                 }
             }

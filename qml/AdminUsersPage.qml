@@ -26,6 +26,7 @@ ColumnLayout {
             onTextChanged: users.filterText = text
             KeyNavigation.tab: list
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Shows the users whose name contains this text (all users are loaded)")
         }
         Label {
@@ -37,6 +38,7 @@ ColumnLayout {
             text: qsTr("Refresh")
             onClicked: users.refresh()
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Read the users again")
         }
     }
@@ -67,6 +69,7 @@ ColumnLayout {
             highlighted: ListView.isCurrentItem
             onClicked: list.currentIndex = index
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Select %1").arg(username)
             contentItem: RowLayout {
                 spacing: Theme.spacing
@@ -109,6 +112,7 @@ ColumnLayout {
                 objectName: "userRoleBox"
                 model: ["viewer", "trader", "admin"]
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("The role to give the selected user")
             }
             Button {
@@ -116,6 +120,7 @@ ColumnLayout {
                 text: qsTr("Set role")
                 onClicked: users.setRole(usersPage._selectedId, roleBox.currentText)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Give the selected user this role")
             }
             Button {
@@ -123,6 +128,7 @@ ColumnLayout {
                 text: qsTr("Enable")
                 onClicked: users.setActive(usersPage._selectedId, true)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Let the selected user sign in")
             }
             Button {
@@ -130,6 +136,7 @@ ColumnLayout {
                 text: qsTr("Disable")
                 onClicked: users.setActive(usersPage._selectedId, false)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Stop the selected user from signing in; their sessions end")
             }
             Item { Layout.columnSpan: 2; Layout.fillWidth: true }
@@ -141,6 +148,7 @@ ColumnLayout {
                 placeholderText: qsTr("Asset (USD)")
                 KeyNavigation.tab: amount
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("The asset to deposit or withdraw")
             }
             TextField {
@@ -150,6 +158,7 @@ ColumnLayout {
                 placeholderText: qsTr("Amount")
                 font.family: Theme.monoFamily
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("A positive decimal amount")
             }
             Button {
@@ -157,6 +166,7 @@ ColumnLayout {
                 text: qsTr("Deposit")
                 onClicked: users.moveFunds(usersPage._selectedId, true, asset.text, amount.text)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Credit the amount to the selected user")
             }
             Button {
@@ -164,6 +174,7 @@ ColumnLayout {
                 text: qsTr("Withdraw")
                 onClicked: users.moveFunds(usersPage._selectedId, false, asset.text, amount.text)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Debit the amount from the selected user's available balance")
             }
             Item { Layout.columnSpan: 2; Layout.fillWidth: true }
@@ -186,6 +197,7 @@ ColumnLayout {
                 Layout.fillWidth: true
                 KeyNavigation.tab: newPassword
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("The new user's name")
             }
             TextField {
@@ -197,6 +209,7 @@ ColumnLayout {
                 Layout.fillWidth: true
                 KeyNavigation.tab: newRole
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("The new user's password")
             }
             ComboBox {
@@ -205,6 +218,7 @@ ColumnLayout {
                 objectName: "newRole"
                 model: ["trader", "viewer", "admin"]
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("The new user's role")
             }
             Button {
@@ -212,6 +226,7 @@ ColumnLayout {
                 text: qsTr("Create")
                 onClicked: users.createUser(newName.text, newPassword.text, newRole.currentText)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Create the user")
             }
         }

@@ -67,6 +67,7 @@ Panel {
             color: index % 2 ? Theme.surface : Theme.surfaceRaised
 
             ToolTip.visible: hover.hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("%1: %2 in all, %3 free to use, %4 held by open orders")
                               .arg(row.asset).arg(row.total).arg(row.available).arg(row.reserved)
 

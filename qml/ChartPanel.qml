@@ -33,6 +33,7 @@ Panel {
                 implicitHeight: Theme.controlHeight
                 focusPolicy: Qt.StrongFocus
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Candles of %1").arg(modelData)
                 onClicked: candles.interval = modelData
             }
@@ -44,6 +45,7 @@ Panel {
             enabled: !candles.followsLatest
             implicitHeight: Theme.controlHeight
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Show the latest candles (End)")
             onClicked: candles.showLatest()
         }
@@ -154,6 +156,7 @@ Panel {
         activeFocusOnTab: true
         cursorShape: pressed ? Qt.ClosedHandCursor : Qt.CrossCursor
         ToolTip.visible: false
+        ToolTip.delay: Theme.toolTipDelay
         ToolTip.text: qsTr("Wheel: zoom · drag: scroll · ←/→ +/− End")
 
         onPressed: mouse => {

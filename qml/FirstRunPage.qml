@@ -51,6 +51,7 @@ Rectangle {
                 text: "admin"
                 focus: true
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("3-32 characters: letters, digits, '.', '_' or '-'")
                 KeyNavigation.tab: password
                 onTextEdited: root.error = ""
@@ -64,6 +65,7 @@ Rectangle {
                 echoMode: TextInput.Password
                 placeholderText: qsTr("8 to 128 characters")
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("At least 8 characters")
                 KeyNavigation.tab: confirmation
                 onTextEdited: root.error = ""
@@ -76,6 +78,7 @@ Rectangle {
                 Layout.fillWidth: true
                 echoMode: TextInput.Password
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("The same password again")
                 KeyNavigation.tab: create
                 onTextEdited: root.error = ""
@@ -96,6 +99,7 @@ Rectangle {
                 text: Desk.busy ? qsTr("Creating…") : qsTr("Create admin and sign in")
                 enabled: !Desk.busy && username.text.length > 0 && password.text.length > 0
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Creates the account and signs you in")
                 onClicked: Desk.createFirstAdmin(username.text, password.text, confirmation.text)
             }

@@ -140,6 +140,7 @@ Panel {
                 ItemDelegate {
                     id: row
 
+                    objectName: level.blank ? "" : "ladderRow-" + level.side + "-" + level.price
                     width: parent.width
                     height: Theme.rowHeight
                     topPadding: 0
@@ -150,7 +151,7 @@ Panel {
                     focusPolicy: Qt.NoFocus
                     onClicked: Desk.fillTicket(level.ticketSide, level.price)
                     ToolTip.visible: hovered && !level.blank
-                    ToolTip.delay: Qt.styleHints.mousePressAndHoldInterval
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: (level._ask ? qsTr("Buy at %1: fills the order ticket") : qsTr("Sell at %1: fills the order ticket")).arg(level.price)
                                   + (level.isOwn ? qsTr(" (%1 of it is yours)").arg(level.ownSize) : "")
 

@@ -43,6 +43,7 @@ Rectangle {
                 Layout.fillWidth: true
                 text: Desk.rememberedUsername
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Your Bourse username")
                 KeyNavigation.tab: password
                 onTextEdited: root.error = ""
@@ -56,6 +57,7 @@ Rectangle {
                 Layout.fillWidth: true
                 echoMode: TextInput.Password
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Your password")
                 KeyNavigation.tab: signIn
                 onTextEdited: root.error = ""
@@ -77,6 +79,7 @@ Rectangle {
                 text: Desk.busy ? qsTr("Signing in…") : qsTr("Sign in")
                 enabled: !Desk.busy
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Sign in (Enter)")
                 onClicked: Desk.signIn(username.text, password.text)
             }

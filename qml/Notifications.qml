@@ -59,6 +59,7 @@ Column {
                 anchors.fill: parent
                 onClicked: items.remove(card.index)
                 ToolTip.visible: containsMouse
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Dismiss")
                 hoverEnabled: true
             }

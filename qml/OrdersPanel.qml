@@ -33,6 +33,7 @@ Panel {
             enabled: Desk.canTrade && panel.openOrders.count > 0
             onClicked: cancelAllDialog.open()
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Cancel your open orders, after a confirmation")
         },
         Button {
@@ -45,6 +46,7 @@ Panel {
                 exportDialog.open()
             }
             ToolTip.visible: hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Write this tab's rows to a CSV file (the API export's columns)")
         }
     ]
@@ -102,6 +104,7 @@ Panel {
             text: amendable.value
             verticalAlignment: Text.AlignVCenter
             ToolTip.visible: tapArea.containsMouse && amendable.editable
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Double-click to amend the %1").arg(amendable.part)
 
             MouseArea {
@@ -127,6 +130,7 @@ Panel {
             font.family: Theme.monoFamily
             horizontalAlignment: TextInput.AlignRight
             ToolTip.visible: visible
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("New %1: Enter applies, Escape leaves it").arg(amendable.part)
             Keys.onReturnPressed: apply()
             Keys.onEnterPressed: apply()
@@ -201,6 +205,7 @@ Panel {
                 text: qsTr("Cancel")
                 onClicked: panel.openOrders.cancel(row.model.id)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Cancel order %1").arg(row.model.id)
             }
         }
@@ -247,18 +252,21 @@ Panel {
                 objectName: "ordersOpenTab"
                 text: qsTr("Open (%1)").arg(panel.openOrders.count)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Your orders that can still trade")
             }
             TabButton {
                 objectName: "ordersHistoryTab"
                 text: qsTr("History")
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Your filled, cancelled and expired orders, newest first")
             }
             TabButton {
                 objectName: "ordersFillsTab"
                 text: qsTr("Fills")
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Your trades, newest first")
             }
         }
@@ -401,6 +409,7 @@ Panel {
                 text: qsTr("Only %1").arg(Desk.selectedSymbol)
                 enabled: Desk.selectedSymbol !== ""
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Leave the orders on other instruments alone")
             }
         }
@@ -440,6 +449,7 @@ Panel {
                 selectByMouse: true
                 onAccepted: exportDialog.accept()
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("A path; ~ is your home folder")
             }
         }

@@ -23,6 +23,7 @@ Rectangle {
             text: qsTr("API %1").arg(Desk.listenAddress)
             color: copied.running ? Theme.ok : Theme.text
             ToolTip.visible: addressArea.containsMouse
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: copied.running ? qsTr("Copied") : qsTr("Click to copy the API's address")
 
             MouseArea {
@@ -45,6 +46,7 @@ Rectangle {
             linkColor: Theme.accent
             onLinkActivated: link => Desk.openUrl(link)
             ToolTip.visible: docsArea.containsMouse
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: Desk.docsUrl
 
             HoverHandler { id: docsArea; property bool containsMouse: hovered }
@@ -54,6 +56,7 @@ Rectangle {
             text: qsTr("%1 HTTP · %2 WebSocket").arg(Desk.httpConnections).arg(Desk.webSockets)
             color: Theme.textMuted
             ToolTip.visible: clientsArea.hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Open API connections: all HTTP (streams included), and WebSockets")
 
             HoverHandler { id: clientsArea }
@@ -64,6 +67,7 @@ Rectangle {
             text: Desk.tradingAvailable ? qsTr("Journal: writing") : qsTr("Journal: cannot write — trading disabled")
             color: Desk.tradingAvailable ? Theme.ok : Theme.danger
             ToolTip.visible: journalArea.hovered
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: Desk.tradingAvailable ? qsTr("Every accepted order is durable before it is confirmed")
                                                 : Desk.journalState
 

@@ -83,7 +83,7 @@ Panel {
                     id: hover
                 }
                 ToolTip.visible: hover.hovered
-                ToolTip.delay: Qt.styleHints.mousePressAndHoldInterval
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: (trade.side === "buy" ? qsTr("A buyer took %1 at %2") : qsTr("A seller gave %1 at %2"))
                               .arg(trade.size).arg(trade.price)
 

@@ -28,6 +28,7 @@ QtObject {
     readonly property int notificationWidth: Math.round(unit * 22)
     readonly property int notificationTimeout: 6000
     readonly property int animationDuration: 120
+    readonly property int toolTipDelay: 600 // ms of hovering before a tooltip shows
 
     // ---- type
     readonly property real fontSize: Qt.application.font.pointSize > 0 ? Qt.application.font.pointSize : 10

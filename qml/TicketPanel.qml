@@ -78,6 +78,7 @@ Panel {
                         radius: Theme.radius
                     }
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("A buy order (Ctrl+B submits one)")
                     KeyNavigation.right: sellButton
                     KeyNavigation.tab: sellButton
@@ -97,6 +98,7 @@ Panel {
                         radius: Theme.radius
                     }
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("A sell order (Ctrl+S submits one)")
                     KeyNavigation.tab: limitButton
                 }
@@ -117,6 +119,7 @@ Panel {
                     flat: !checked
                     onClicked: panel.ticket.type = "limit"
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("Trade at this price or better; the rest rests in the book")
                     KeyNavigation.tab: marketButton
                 }
@@ -131,6 +134,7 @@ Panel {
                     flat: !checked
                     onClicked: panel.ticket.type = "market"
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("Trade now at the best prices in the book; what is left expires")
                     KeyNavigation.tab: tifBox
                 }
@@ -155,6 +159,7 @@ Panel {
                     currentIndex: indexOfValue(panel.ticket.timeInForce)
                     onActivated: panel.ticket.timeInForce = currentValue
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("How long the order may wait for a match")
                     KeyNavigation.tab: postOnlyBox
                 }
@@ -166,6 +171,7 @@ Panel {
                     checked: panel.ticket.postOnly
                     onToggled: panel.ticket.postOnly = checked
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("Only ever add to the book: refused if it would match on arrival")
                     KeyNavigation.tab: priceField
                 }
@@ -192,6 +198,7 @@ Panel {
                 Keys.onUpPressed: panel.ticket.stepPrice(1)
                 Keys.onDownPressed: panel.ticket.stepPrice(-1)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Limit price, a multiple of %1. Up/Down or the wheel: one tick. F2 comes here.")
                               .arg(panel.ticket.tickSize)
                 KeyNavigation.tab: quantityField
@@ -228,6 +235,7 @@ Panel {
                 Keys.onUpPressed: panel.ticket.stepQuantity(1)
                 Keys.onDownPressed: panel.ticket.stepQuantity(-1)
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: qsTr("Quantity, a multiple of %1. Up/Down or the wheel: one lot. F3 comes here.")
                               .arg(panel.ticket.lotSize)
                 KeyNavigation.tab: submitButton
@@ -297,6 +305,7 @@ Panel {
                 }
                 onClicked: panel._submit()
                 ToolTip.visible: hovered
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: panel.ticket.canSubmit ? qsTr("Place the order (Enter in a field, Ctrl+B / Ctrl+S)")
                                                      : panel.ticket.reason
                 KeyNavigation.tab: confirmBox
@@ -331,6 +340,7 @@ Panel {
                     checked: panel.ticket.confirmBeforeSubmit
                     onToggled: panel.ticket.confirmBeforeSubmit = checked
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("Ask before sending every order (kept between runs)")
                     KeyNavigation.tab: curlButton
                 }
@@ -346,6 +356,7 @@ Panel {
                         panel._status = qsTr("Copied: the token is $BOURSE_TOKEN")
                     }
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("Copy this order as a curl command for the API (the token left as $BOURSE_TOKEN)")
                     KeyNavigation.tab: buyButton
                 }

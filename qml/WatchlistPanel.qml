@@ -35,7 +35,7 @@ Panel {
             placeholderText: qsTr("Search symbol or asset")
             selectByMouse: true
             ToolTip.visible: hovered
-            ToolTip.delay: Qt.styleHints.mousePressAndHoldInterval
+            ToolTip.delay: Theme.toolTipDelay
             ToolTip.text: qsTr("Type to filter the instruments by symbol, base or quote asset; Down moves to the list")
             KeyNavigation.down: list
             KeyNavigation.tab: list
@@ -139,7 +139,7 @@ Panel {
                     list.forceActiveFocus()
                 }
                 ToolTip.visible: hovered
-                ToolTip.delay: Qt.styleHints.mousePressAndHoldInterval
+                ToolTip.delay: Theme.toolTipDelay
                 ToolTip.text: _halted ? qsTr("%1 (%2/%3) is halted: no orders are matched").arg(symbol).arg(base).arg(quote)
                                       : qsTr("%1: %2 priced in %3. Click to trade it").arg(symbol).arg(base).arg(quote)
 

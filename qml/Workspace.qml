@@ -40,6 +40,7 @@ Rectangle {
                         text: qsTr("Trading")
                         width: implicitWidth
                         ToolTip.visible: hovered
+                        ToolTip.delay: Theme.toolTipDelay
                         ToolTip.text: qsTr("The trading workspace (Ctrl+1)")
                     }
                     TabButton {
@@ -49,6 +50,7 @@ Rectangle {
                         visible: Desk.isAdmin
                         enabled: Desk.isAdmin
                         ToolTip.visible: hovered
+                        ToolTip.delay: Theme.toolTipDelay
                         ToolTip.text: qsTr("Users, instruments, limits and the venue's settings (Ctrl+2)")
                     }
                 }
@@ -67,6 +69,7 @@ Rectangle {
                     objectName: "themeSwitch"
                     text: Theme.dark ? qsTr("Light") : qsTr("Dark")
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("Switch to the %1 theme").arg(Theme.dark ? qsTr("light") : qsTr("dark"))
                     onClicked: {
                         Theme.dark = !Theme.dark
@@ -77,6 +80,7 @@ Rectangle {
                     objectName: "signOut"
                     text: qsTr("Sign out")
                     ToolTip.visible: hovered
+                    ToolTip.delay: Theme.toolTipDelay
                     ToolTip.text: qsTr("End this session")
                     onClicked: Desk.signOut()
                 }

@@ -160,7 +160,9 @@ void tst_Window::type(QQuickItem *field, const QString &text) const
 
 void tst_Window::screenshot(const QString &name) const
 {
-    // Twice through the event loop first, so that what the last input changed is drawn.
+    // The pointer out of the way (no hover, no tooltip), and a moment for what the last input changed to
+    // be drawn.
+    QTest::mouseMove(m_window, QPoint(m_window->width() - 2, m_window->height() / 2));
     QTest::qWait(200);
     const QImage image = m_window->grabWindow();
     QVERIFY(!image.isNull());
@@ -260,13 +262,17 @@ void tst_Window::orderFromTicket()
 
 void tst_Window::ladderClickFillsTicket()
 {
+    // The bid at 100.00 (the order resting from orderFromTicket): a click there offers a sell at its price.
     QSignalSpy requested(&m_workstation->desk(), &Desk::ticketRequested);
-    QQuickItem *row = waitForItem(QStringLiteral("ladderRow-100.00"));
-    if (!row)
-        QSKIP("the ladder names its rows otherwise; covered by tests/qml");
+    QQuickItem *row = waitForItem(QStringLiteral("ladderRow-buy-100.00"));
+    QVERIFY(row);
     click(row);
     QTRY_COMPARE(requested.size(), 1);
+    QCOMPARE(requested.at(0).at(0).toString(), QStringLiteral("sell"));
     QCOMPARE(requested.at(0).at(1).toString(), QStringLiteral("100.00"));
+    QQuickItem *price = item(QStringLiteral("ticketPrice"));
+    QVERIFY(price);
+    QTRY_COMPARE(price->property("text").toString(), QStringLiteral("100.00"));
 }
 
 void tst_Window::adminPages()
