@@ -24,7 +24,7 @@ ApplicationWindow {
         buttonText: Theme.text
         highlight: Theme.accent
         highlightedText: Theme.text // on the selection (palette.light) and on selected text
-        brightText: Theme.textMuted // unchecked tab buttons' text
+        brightText: Theme.text // a checked button's text, and an unchecked tab button's
         placeholderText: Theme.textMuted
         mid: Theme.border
         dark: Theme.border

@@ -72,7 +72,8 @@ Panel {
                     checkable: true
                     checked: panel.buying
                     onClicked: panel.ticket.side = "buy"
-                    palette.buttonText: checked ? Theme.textOnAccent : Theme.buy
+                    palette.buttonText: Theme.buy
+                    palette.brightText: Theme.textOnAccent // checked
                     background: Rectangle {
                         color: buyButton.checked ? Theme.buy : Theme.buyBackground
                         radius: Theme.radius
@@ -92,7 +93,8 @@ Panel {
                     checkable: true
                     checked: !panel.buying
                     onClicked: panel.ticket.side = "sell"
-                    palette.buttonText: checked ? Theme.textOnAccent : Theme.sell
+                    palette.buttonText: Theme.sell
+                    palette.brightText: Theme.textOnAccent // checked
                     background: Rectangle {
                         color: sellButton.checked ? Theme.sell : Theme.sellBackground
                         radius: Theme.radius
