@@ -45,12 +45,17 @@ Desk::Desk(QObject *parent)
     m_sessionTimer.setInterval(kSessionCheckMilliseconds);
     connect(&m_sessionTimer, &QTimer::timeout, this, &Desk::checkSession);
     m_rememberedUsername = windowSettings().value(kUsernameKey).toString();
+    m_mailbox->desk = this;
     m_sinceLastPulse.start();
 }
 
 Desk::~Desk()
 {
     detach();
+    {
+        const std::lock_guard lock(m_mailbox->mutex);
+        m_mailbox->desk = nullptr;
+    }
     if (g_instance == this)
         g_instance = nullptr;
 }
@@ -78,10 +83,16 @@ void Desk::post(std::function<void()> work) const
         QMetaObject::invokeMethod(m_context.data(), std::move(work), Qt::QueuedConnection);
 }
 
-void Desk::deliver(const QPointer<QObject> &receiver, std::function<void()> done) const
+void Desk::deliver(const std::shared_ptr<Mailbox> &mailbox, const QPointer<QObject> &receiver,
+                   std::function<void()> done)
 {
+    // Posted while the lock is held, so that the Desk cannot go between the check and the post; a posted
+    // call that the Desk's end overtakes is discarded with it.
+    const std::lock_guard lock(mailbox->mutex);
+    if (!mailbox->desk)
+        return;
     QMetaObject::invokeMethod(
-        const_cast<Desk *>(this),
+        mailbox->desk,
         [receiver, done = std::move(done)] {
             if (receiver)
                 done();

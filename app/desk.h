@@ -24,6 +24,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -170,8 +171,16 @@ private:
     };
 
     void post(std::function<void()> work) const; // onto the API's thread
-    // Back onto this thread; dropped when `receiver` is gone by then.
-    void deliver(const QPointer<QObject> &receiver, std::function<void()> done) const;
+    // Where answers from the API's thread go: the Desk while it exists. Answers can come after the Desk is
+    // gone (a read that completes late); they then find no Desk and are dropped.
+    struct Mailbox
+    {
+        std::mutex mutex;
+        Desk *desk = nullptr; // guarded by mutex
+    };
+    // Back onto the Desk's thread, from any thread; dropped when the Desk, or `receiver`, is gone by then.
+    static void deliver(const std::shared_ptr<Mailbox> &mailbox, const QPointer<QObject> &receiver,
+                        std::function<void()> done);
     void schedulePulse();
     void takePulse();
     void reloadInstruments();
@@ -183,6 +192,7 @@ private:
     void setBusy(bool busy);
     QByteArray nextRequestId();
 
+    std::shared_ptr<Mailbox> m_mailbox = std::make_shared<Mailbox>();
     server::VenueServer *m_server = nullptr; // lives on m_context's thread
     QPointer<QObject> m_context;
     MarketTap *m_tap = nullptr; // created, used and deleted on m_context's thread
@@ -215,8 +225,9 @@ template<typename T>
 void Desk::call(QObject *receiver, Work<T> work, std::function<void(server::ServiceResult<T>)> done, bool anonymous)
 {
     const QPointer<QObject> guard(receiver);
-    const auto fail = [this, guard, done](server::ServiceError error) {
-        deliver(guard, [done, error] { done(bourse::unexpected(error)); });
+    const std::shared_ptr<Mailbox> mailbox = m_mailbox;
+    const auto fail = [mailbox, guard, done](server::ServiceError error) {
+        deliver(mailbox, guard, [done, error] { done(bourse::unexpected(error)); });
     };
     if (!m_server) {
         fail(server::ServiceError::of(server::ErrorCode::ServiceUnavailable, QStringLiteral("the venue is not running")));
@@ -231,7 +242,9 @@ void Desk::call(QObject *receiver, Work<T> work, std::function<void(server::Serv
     const std::uint64_t epoch = m_sessionEpoch;
     server::VenueServer *venue = m_server;
     const QPointer<QObject> self(this);
-    post([this, self, venue, token, requestId, epoch, work, guard, done] {
+    // On the API's thread nothing here touches the Desk itself: only the mailbox, which says whether the
+    // Desk still exists, and what runs back on the Desk's thread once it is delivered there.
+    post([this, mailbox, self, venue, token, requestId, epoch, work, guard, done] {
         server::VenueService &service = venue->service();
         server::Caller caller;
         caller.requestId = requestId;
@@ -240,18 +253,18 @@ void Desk::call(QObject *receiver, Work<T> work, std::function<void(server::Serv
             server::ServiceResult<server::Caller> authenticated = service.authenticate(token, requestId);
             if (!authenticated) {
                 const server::ServiceError error = authenticated.error();
-                deliver(self, [this, epoch, error] {
+                deliver(mailbox, self, [this, epoch, error] {
                     if (epoch == m_sessionEpoch)
                         endSession(error.message);
                 });
-                deliver(guard, [done, error] { done(bourse::unexpected(error)); });
+                deliver(mailbox, guard, [done, error] { done(bourse::unexpected(error)); });
                 return;
             }
             caller = *authenticated;
             caller.peer = QStringLiteral("desktop");
         }
-        work(service, caller, [this, guard, done](server::ServiceResult<T> result) {
-            deliver(guard, [done, result = std::move(result)] { done(result); });
+        work(service, caller, [mailbox, guard, done](server::ServiceResult<T> result) {
+            deliver(mailbox, guard, [done, result = std::move(result)] { done(result); });
         });
     });
 }
@@ -263,9 +276,10 @@ void Desk::inspect(QObject *receiver, std::function<T(server::VenueServer &)> wo
         return;
     server::VenueServer *venue = m_server;
     const QPointer<QObject> guard(receiver);
-    post([this, venue, work, guard, done] {
+    const std::shared_ptr<Mailbox> mailbox = m_mailbox;
+    post([mailbox, venue, work, guard, done] {
         T value = work(*venue);
-        deliver(guard, [done, value = std::move(value)] { done(value); });
+        deliver(mailbox, guard, [done, value = std::move(value)] { done(value); });
     });
 }
 

@@ -46,17 +46,20 @@ void ServerStats::sample()
     Desk *desk = Desk::instance();
     if (!desk)
         return;
-    desk->inspect<Reading>(this, &ServerStats::read, [this](Reading reading) { take(reading, m_clock.elapsed()); });
+    // Microseconds: two samples can come within the same millisecond (a test's), and the requests between
+    // them must not be lost for want of a time difference.
+    desk->inspect<Reading>(this, &ServerStats::read,
+                           [this](Reading reading) { take(reading, m_clock.nsecsElapsed() / 1000); });
 }
 
-void ServerStats::take(const Reading &reading, qint64 elapsedMs)
+void ServerStats::take(const Reading &reading, qint64 elapsedUs)
 {
-    if (m_previous && elapsedMs > m_previousMs && reading.requestsTotal >= m_previous->requestsTotal) {
-        m_requestsPerSecond = double(reading.requestsTotal - m_previous->requestsTotal) * 1000.0
-                              / double(elapsedMs - m_previousMs);
+    if (m_previous && elapsedUs > m_previousUs && reading.requestsTotal >= m_previous->requestsTotal) {
+        m_requestsPerSecond = double(reading.requestsTotal - m_previous->requestsTotal) * 1e6
+                              / double(elapsedUs - m_previousUs);
     }
     m_previous = reading;
-    m_previousMs = elapsedMs;
+    m_previousUs = elapsedUs;
     m_last = reading;
     push(m_requests, m_requestsPerSecond);
     push(m_latency, reading.commitP99Ms);

@@ -84,14 +84,14 @@ signals:
     void sampled();
 
 private:
-    void take(const Reading &reading, qint64 elapsedMs);
+    void take(const Reading &reading, qint64 elapsedUs);
     static QVariantList list(const std::deque<double> &values);
     static void push(std::deque<double> &values, double value);
 
     QTimer m_timer;
     QElapsedTimer m_clock;
     std::optional<Reading> m_previous;
-    qint64 m_previousMs = 0;
+    qint64 m_previousUs = 0;
     Reading m_last;
     double m_requestsPerSecond = 0;
     std::deque<double> m_requests;
