@@ -321,6 +321,8 @@ void OrderTicket::validate()
         m_orderError = QStringLiteral("authentication required");
     else if (!m_desk->canTrade())
         m_orderError = QStringLiteral("the %1 role may not do this").arg(m_desk->role());
+    else if (!m_desk->tradingAvailable())
+        m_orderError = QStringLiteral("the database is unavailable; nothing was accepted"); // the service's words
     else if (m_symbol.isEmpty())
         m_orderError = QStringLiteral("symbol is required");
     else if (!m_instrument)

@@ -59,6 +59,7 @@ private slots:
     void stepsAndCurl();
     void submitReachesOpenOrders();
     void engineRejectionShown();
+    void journalDownDisablesTrading();
     void amendOfFilledOrder();
     void cancelAndCancelAll();
     void burstsAreBatched();
@@ -335,6 +336,40 @@ void TicketModelsTest::submitReachesOpenOrders()
     QCOMPARE(cell(*m_balances, usd, "available"), QStringLiteral("950"));
     QCOMPARE(cell(*m_balances, usd, "total"), QStringLiteral("1000"));
     QTRY_COMPARE(ticket.available(), QStringLiteral("950.00"));
+}
+
+void TicketModelsTest::journalDownDisablesTrading()
+{
+    // What VenueProcess reports when the journal cannot write (the database down, the disk full): the ticket
+    // refuses with the service's own words, says so, and sends nothing; trading comes back with the journal.
+    OrderTicket &ticket = *m_ticket;
+    Desk &desk = m_fixture->desk();
+    ticket.setSymbol(QStringLiteral("BTC-USD"));
+    ticket.setSide(QStringLiteral("buy"));
+    ticket.setType(QStringLiteral("limit"));
+    ticket.setPostOnly(false);
+    ticket.setPrice(QStringLiteral("10"));
+    ticket.setQuantity(QStringLiteral("0.1"));
+    QVERIFY2(ticket.canSubmit(), qPrintable(ticket.reason()));
+    QSignalSpy notices(&desk, &Desk::notice);
+    desk.setJournalAvailable(false, QStringLiteral("disk full"));
+    QVERIFY(!desk.tradingAvailable());
+    QCOMPARE(desk.journalState(), QStringLiteral("disk full"));
+    QCOMPARE(notices.count(), 1);
+    QCOMPARE(notices.at(0).at(0).toString(), QStringLiteral("fault"));
+    QCOMPARE(notices.at(0).at(1).toString(), QStringLiteral("Trading disabled"));
+    QVERIFY(!ticket.canSubmit());
+    QCOMPARE(ticket.orderError(), QStringLiteral("the database is unavailable; nothing was accepted"));
+    const qint64 before = ordersPlaced();
+    QSignalSpy rejected(&ticket, &OrderTicket::rejected);
+    ticket.submit();
+    QCOMPARE(rejected.count(), 1);
+    QCOMPARE(ordersPlaced(), before);
+    desk.setJournalAvailable(true, QString());
+    QVERIFY(desk.tradingAvailable());
+    QCOMPARE(notices.count(), 2);
+    QCOMPARE(notices.at(1).at(1).toString(), QStringLiteral("Trading enabled"));
+    QVERIFY2(ticket.canSubmit(), qPrintable(ticket.reason()));
 }
 
 void TicketModelsTest::engineRejectionShown()
