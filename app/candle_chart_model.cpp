@@ -47,6 +47,9 @@ CandleChartModel::CandleChartModel(QObject *parent)
 {
     m_series.clear(60);
     computeRanges();
+    m_drawTimer.setSingleShot(true);
+    m_drawTimer.setInterval(kDrawMilliseconds);
+    connect(&m_drawTimer, &QTimer::timeout, this, &CandleChartModel::drawLive);
     if (!m_desk)
         return;
     connect(m_desk, &Desk::selectedSymbolChanged, this, &CandleChartModel::followSelection);
@@ -193,6 +196,9 @@ void CandleChartModel::readHistory(int attempt)
 void CandleChartModel::loadCandles(std::vector<sql::CandleRecord> candles)
 {
     m_series.assign(std::move(candles), m_series.intervalSeconds());
+    m_drawTimer.stop(); // the whole window is drawn anew below
+    m_redrawFrom.reset();
+    m_redrawAppended = false;
     emit candlesChanged();
     windowMoved(Refill::All);
 }
@@ -241,6 +247,18 @@ void CandleChartModel::applyTrades(const std::vector<TapeTrade> &trades)
     if (!appended && !updated)
         return;
     emit candlesChanged();
+    m_redrawFrom = m_redrawFrom ? std::min(*m_redrawFrom, lastBefore) : lastBefore;
+    m_redrawAppended = m_redrawAppended || appended;
+    if (!m_drawTimer.isActive())
+        m_drawTimer.start();
+}
+
+void CandleChartModel::drawLive()
+{
+    if (!m_redrawFrom)
+        return;
+    const int lastBefore = *std::exchange(m_redrawFrom, std::nullopt);
+    const bool appended = std::exchange(m_redrawAppended, false);
     // The candle that was last may have changed before the new one opened; it keeps its sets.
     refreshSets(lastBefore);
     if (appended) {

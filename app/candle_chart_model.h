@@ -12,6 +12,7 @@
 
 #include <QDateTime>
 #include <QObject>
+#include <QTimer>
 #include <QPointer>
 #include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
@@ -153,6 +154,13 @@ private:
     QList<QCandlestickSet *> m_priceSets;
     QList<QCandlestickSet *> m_volumeSets;
     int m_shownFirst = 0;
+    // Live trades change the candles at once, but the chart redraws at most every kDrawMilliseconds: Qt
+    // Charts paints the whole chart for any change, the dearest thing a busy market asks of the window.
+    static constexpr int kDrawMilliseconds = 250;
+    QTimer m_drawTimer;
+    std::optional<int> m_redrawFrom; // the first candle whose sets are out of date
+    bool m_redrawAppended = false;
+    void drawLive();
 };
 
 } // namespace bourse::app
