@@ -60,6 +60,7 @@ private slots:
     void submitReachesOpenOrders();
     void engineRejectionShown();
     void journalDownDisablesTrading();
+    void haltedWhileOpen();
     void amendOfFilledOrder();
     void cancelAndCancelAll();
     void burstsAreBatched();
@@ -370,6 +371,29 @@ void TicketModelsTest::journalDownDisablesTrading()
     QCOMPARE(notices.count(), 2);
     QCOMPARE(notices.at(1).at(1).toString(), QStringLiteral("Trading enabled"));
     QVERIFY2(ticket.canSubmit(), qPrintable(ticket.reason()));
+}
+
+void TicketModelsTest::haltedWhileOpen()
+{
+    // The ticket is filled in and valid; an admin halts the instrument: the ticket says so at once (from the
+    // pulse) and sends nothing; resumed, it may submit again.
+    OrderTicket &ticket = *m_ticket;
+    ticket.setSymbol(QStringLiteral("BTC-USD"));
+    ticket.setSide(QStringLiteral("buy"));
+    ticket.setType(QStringLiteral("limit"));
+    ticket.setPostOnly(false);
+    ticket.setPrice(QStringLiteral("10"));
+    ticket.setQuantity(QStringLiteral("0.1"));
+    QVERIFY2(ticket.canSubmit(), qPrintable(ticket.reason()));
+    ApiClient &admin = m_fixture->admin();
+    QCOMPARE(admin.request("PATCH", "/admin/instruments/BTC-USD", R"({"status":"halted"})").status, 200);
+    QTRY_VERIFY(!ticket.canSubmit());
+    QCOMPARE(ticket.orderError(), QStringLiteral("trading is halted on BTC-USD"));
+    const qint64 before = ordersPlaced();
+    ticket.submit();
+    QCOMPARE(ordersPlaced(), before);
+    QCOMPARE(admin.request("PATCH", "/admin/instruments/BTC-USD", R"({"status":"trading"})").status, 200);
+    QTRY_VERIFY2(ticket.canSubmit(), qPrintable(ticket.reason()));
 }
 
 void TicketModelsTest::engineRejectionShown()
