@@ -82,8 +82,10 @@ void exportOrders(server::VenueService &service, const server::Caller &caller, s
 
 QString localTime(TimeNs time)
 {
-    return QDateTime::fromMSecsSinceEpoch(time / 1'000'000).toLocalTime().toString(
-        QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"));
+    // Today's as the time alone, which is what a narrow column has room for; older ones with their date.
+    const QDateTime local = QDateTime::fromMSecsSinceEpoch(time / 1'000'000).toLocalTime();
+    return local.date() == QDate::currentDate() ? local.toString(QStringLiteral("HH:mm:ss.zzz"))
+                                                : local.toString(QStringLiteral("yyyy-MM-dd HH:mm"));
 }
 
 QString localPath(const QString &pathOrUrl)

@@ -26,7 +26,7 @@ struct CsvExport
 // lines): read chunk by chunk on the API's thread with the service's export cursor.
 void exportOrders(server::VenueService &service, const server::Caller &caller, sql::OrderFilter filter,
                   server::Reply<CsvExport> done);
-// "2026-11-21 10:00:00.123" in the machine's time zone.
+// In the machine's time zone: "10:00:00.123" today, "2026-11-21 10:00" before.
 QString localTime(TimeNs time);
 // A path typed or a file: URL → a local path; "~/" is the home directory.
 QString localPath(const QString &pathOrUrl);
