@@ -321,21 +321,28 @@ void VenueService::registerUser(const Caller &caller, QString username, QString 
         done(unexpected(*error));
         return;
     }
-    Caller self = caller;
-    self.username = username;
-    createUser(self, username, password, Role::Trader, std::move(done));
+    addUser(caller, false, username, password, Role::Trader, std::move(done));
 }
 
 void VenueService::createUser(const Caller &caller, QString username, QString password, Role role,
                               Reply<sql::UserRecord> done)
+{
+    if (const auto allowed = requireRole(caller, Role::Admin); !allowed) {
+        done(unexpected(allowed.error()));
+        return;
+    }
+    addUser(caller, true, std::move(username), std::move(password), role, std::move(done));
+}
+
+void VenueService::addUser(const Caller &caller, bool byAdmin, QString username, QString password, Role role,
+                           Reply<sql::UserRecord> done)
 {
     if (std::optional<ServiceError> error = checkCredentials(username, password)) {
         done(unexpected(*error));
         return;
     }
     const QByteArray requestId = caller.requestId;
-    const QString actor = caller.authenticated() ? caller.username : username;
-    const bool byAdmin = caller.authenticated();
+    const QString actor = byAdmin ? caller.username : username;
     whenReady(m_parts.hasher->hash(password), this,
               [this, username, role, done, requestId, actor, byAdmin](Expected<QString, PasswordHashError> hashed) {
                   if (!hashed) {

@@ -236,6 +236,10 @@ private:
     template<typename T, typename Job>
     void read(Job &&job, Reply<T> done);
     void submit(Command command, std::function<void(ServiceResult<EngineReply>)> done);
+    // Creates an account: by an admin (createUser: audited as user_created by the admin) or by registration
+    // (registerUser: audited as register by the new user), whoever the caller's token says it is.
+    void addUser(const Caller &caller, bool byAdmin, QString username, QString password, Role role,
+                 Reply<sql::UserRecord> done);
     void deliverReplies(); // the engine's replies that have queued, on this thread
     ServiceError rejection(const CommandResult &result, const std::optional<InstrumentView> &instrument) const;
     ServiceResult<Caller> requireRole(const Caller &caller, Role role) const;

@@ -170,6 +170,20 @@ void tst_Desk::roles()
     QCOMPARE(desk.role(), QStringLiteral("viewer"));
     QVERIFY(!desk.canTrade());
     QVERIFY(!desk.isAdmin());
+    // The service itself refuses an admin's call from anyone else, whatever the front end checked before.
+    std::optional<bourse::server::ServiceResult<bourse::sql::UserRecord>> created;
+    desk.call<bourse::sql::UserRecord>(
+        &desk,
+        [](bourse::server::VenueService &service, const bourse::server::Caller &caller,
+           bourse::server::Reply<bourse::sql::UserRecord> reply) {
+            service.createUser(caller, QStringLiteral("sneaky"), QStringLiteral("long-enough-1"),
+                               bourse::server::Role::Admin, std::move(reply));
+        },
+        [&](bourse::server::ServiceResult<bourse::sql::UserRecord> result) { created = result; });
+    QTRY_VERIFY(created.has_value());
+    QVERIFY(!created->hasValue());
+    QCOMPARE(created->error().code, bourse::server::ErrorCode::Forbidden);
+    QCOMPARE(created->error().message, QStringLiteral("the viewer role may not do this"));
     desk.signOut();
     QVERIFY(!desk.signedIn());
     QVERIFY(fixture->signIn(QString::fromLatin1(bourse::test::TestVenue::kAdminUsername),
