@@ -220,7 +220,10 @@ Panel {
             }
 
             Label {
-                anchors.centerIn: parent
+                // Below the middle, where the spread row of an empty book is not.
+                anchors.horizontalCenter: parent.horizontalCenter
+                anchors.verticalCenter: parent.verticalCenter
+                anchors.verticalCenterOffset: Theme.rowHeight * 2
                 visible: ladder.count === 0 || (book.bestBid.length === 0 && book.bestAsk.length === 0)
                 text: book.symbol.length === 0 ? qsTr("Select an instrument") : qsTr("No orders in the book")
                 color: Theme.textMuted

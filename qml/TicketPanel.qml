@@ -158,7 +158,8 @@ Panel {
                     ]
                     textRole: "text"
                     valueRole: "value"
-                    currentIndex: indexOfValue(panel.ticket.timeInForce)
+                    // Not indexOfValue(): evaluated before the model is set it gives -1, and nothing re-runs it.
+                    currentIndex: ["gtc", "ioc", "fok"].indexOf(panel.ticket.timeInForce)
                     onActivated: panel.ticket.timeInForce = currentValue
                     ToolTip.visible: hovered
                     ToolTip.delay: Theme.toolTipDelay
