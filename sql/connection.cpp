@@ -55,15 +55,6 @@ QString withoutPassword(QString text, const QString &password)
     return text;
 }
 
-// libpq's conninfo quoting: the value in single quotes, with '\' and '\'' escaped by a backslash.
-QString conninfoValue(const QString &value)
-{
-    QString quoted = value;
-    quoted.replace(u'\\', QStringLiteral("\\\\"));
-    quoted.replace(u'\'', QStringLiteral("\\'"));
-    return u'\'' + quoted + u'\'';
-}
-
 // The first column of the first row of a statement's result.
 Expected<QVariant, QString> scalar(QSqlDatabase &database, const QString &statement)
 {
@@ -145,13 +136,13 @@ std::optional<QString> openPostgreSql(Connection &connection, const DatabaseUrl 
     for (const auto &[key, value] : url.options) {
         if (value.contains(u';'))
             return QStringLiteral("option \"%1\": the Qt PostgreSQL driver cannot pass a \";\" in a value").arg(key);
-        options.append(key + u'=' + conninfoValue(value));
+        options.append(key + u'=' + conninfoQuoted(value));
     }
     if (url.option(u"connect_timeout").isEmpty())
         options.append(QStringLiteral("connect_timeout=%1").arg(settings.postgresqlConnectTimeout.count()));
     if (url.option(u"application_name").isEmpty())
         options.append(QStringLiteral("application_name=")
-                       + conninfoValue(QStringLiteral("bourse-") + purpose.toString()));
+                       + conninfoQuoted(QStringLiteral("bourse-") + purpose.toString()));
 
     QSqlDatabase &database = connection.database();
     database.setHostName(url.host);

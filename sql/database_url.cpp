@@ -404,4 +404,26 @@ QString DatabaseUrl::toString() const
     return text;
 }
 
+QString DatabaseUrl::libpqConnectionString() const
+{
+    QStringList parts;
+    if (!host.isEmpty())
+        parts.append(QStringLiteral("host=") + conninfoQuoted(host));
+    parts.append(QStringLiteral("port=%1").arg(port));
+    if (!user.isEmpty())
+        parts.append(QStringLiteral("user=") + conninfoQuoted(user));
+    parts.append(QStringLiteral("dbname=") + conninfoQuoted(databaseName));
+    for (const auto &[key, value] : options)
+        parts.append(key + u'=' + conninfoQuoted(value));
+    return parts.join(u' ');
+}
+
+QString conninfoQuoted(const QString &value)
+{
+    QString quoted = value;
+    quoted.replace(u'\\', QStringLiteral("\\\\"));
+    quoted.replace(u'\'', QStringLiteral("\\'"));
+    return u'\'' + quoted + u'\'';
+}
+
 } // namespace bourse::sql

@@ -49,7 +49,15 @@ struct DatabaseUrl
     // value apart from the password.
     QString toString() const;
 
+    // PostgreSQL: libpq's connection string for the URL ("host='db' port=5432 user='u' dbname='d'" and
+    // the options), WITHOUT the password, which goes to libpq tools through PGPASSWORD instead: a command
+    // line is visible to every user of the machine.
+    QString libpqConnectionString() const;
+
     friend bool operator==(const DatabaseUrl &, const DatabaseUrl &) = default;
 };
+
+// libpq's conninfo quoting: the value in single quotes, with '\' and '\'' escaped by a backslash.
+QString conninfoQuoted(const QString &value);
 
 } // namespace bourse::sql

@@ -302,4 +302,24 @@ Expected<MigrationReport, QString> applyMigrations(Connection &connection, const
     return report;
 }
 
+Expected<int, QString> schemaVersion(Connection &connection, const MigrationSet &set)
+{
+    const bool sqlite = connection.driver() == DatabaseUrl::Driver::Sqlite;
+    QSqlQuery exists(connection.database());
+    if (!exists.exec(sqlite ? QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                                             "'schema_migrations'")
+                            : QStringLiteral("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = "
+                                             "current_schema() AND tablename = 'schema_migrations'"))
+        || !exists.next())
+        return unexpected(QStringLiteral("cannot read the schema: ") + errorLine(exists.lastError()));
+    if (exists.value(0).toInt() == 0)
+        return 0;
+    const Expected<QList<AppliedMigration>, QString> applied = readApplied(connection.database());
+    if (!applied)
+        return unexpected(applied.error());
+    if (std::optional<QString> problem = checkApplied(*applied, set))
+        return unexpected(*problem);
+    return static_cast<int>(applied->size());
+}
+
 } // namespace bourse::sql

@@ -72,4 +72,9 @@ struct MigrationReport
 // write lock of BEGIN IMMEDIATE. The error is one line.
 Expected<MigrationReport, QString> applyMigrations(Connection &connection, const MigrationSet &set);
 
+// The schema version the database is at (0: it has none), its recorded migrations checked against `set`
+// as applyMigrations() checks them, without changing anything: for the commands that read a venue's
+// database without serving it (backup, verify) and must not migrate it behind its owner's back.
+Expected<int, QString> schemaVersion(Connection &connection, const MigrationSet &set);
+
 } // namespace bourse::sql
