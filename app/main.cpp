@@ -1,6 +1,7 @@
 // bourse: the process entry point. Reads the options (exiting 2 on a bad one, before anything is written),
 // opens the database and brings its schema up to date (exiting 2 when it cannot), sets up logging and the
 // shutdown signals, and hands over to VenueProcess. Main thread.
+#include "commands.h"
 #include "log.h"
 #include "options.h"
 #include "shutdown_signals.h"
@@ -10,6 +11,9 @@
 #include <QApplication>
 #include <QCoreApplication>
 #include <QDir>
+#include <QGuiApplication>
+#include <QIcon>
+#include <QMessageBox>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -108,6 +112,12 @@ int main(int argc, char *argv[])
     case Invocation::Action::Help: std::fputs(usageText(defaultDataDir).toUtf8().constData(), stdout); return 0;
     case Invocation::Action::Version: printLine(stdout, versionText()); return 0;
     case Invocation::Action::Run: break;
+    default: {
+        // An operations command: no window, no server; it acts on the venue's data and exits.
+        const QCoreApplication app(argc, argv);
+        installLogHandler(invocation->options.logFormat, invocation->options.logLevel);
+        return runCommand(*invocation);
+    }
     }
     Options options = invocation->options;
     // A DISPLAY that no X server answers would make Qt abort at start: say so and serve headless instead.
@@ -118,18 +128,29 @@ int main(int argc, char *argv[])
     }
     const bool windowed = !options.headless;
     std::unique_ptr<QCoreApplication> app;
-    if (windowed)
+    if (windowed) {
         app = std::make_unique<QApplication>(argc, argv);
-    else
+        // The window's icon, and the desktop entry (bourse.desktop) that Wayland compositors match it to.
+        QGuiApplication::setWindowIcon(QIcon(QStringLiteral(":/bourse/icons/bourse-256.png")));
+        QGuiApplication::setDesktopFileName(QStringLiteral("bourse"));
+    } else {
         app = std::make_unique<QCoreApplication>(argc, argv);
+    }
     installLogHandler(options.logFormat, options.logLevel);
     if (displayProblem)
         logWarning(lcApp(), "cannot open the display; running headless", {{"reason", *displayProblem}});
 
     // Every option has validated; from here on bourse may write.
+    // Started from the desktop menu, nobody reads stderr: a venue that cannot start says so in a dialog too.
+    const auto tellWindowUser = [windowed](const QString &problem) {
+        if (windowed)
+            QMessageBox::critical(nullptr, QStringLiteral("Bourse"),
+                                  QStringLiteral("Bourse cannot start.\n\n%1").arg(problem));
+    };
     bourse::Expected<OpenedVenue, StartFailure> opened = openVenue(options);
     if (!opened) {
         printLine(stderr, opened.error().line);
+        tellWindowUser(opened.error().line);
         return opened.error().exitCode;
     }
 
@@ -152,7 +173,12 @@ int main(int argc, char *argv[])
                      [&venue](int signalNumber) { venue.shutdown(signalName(signalNumber)); });
     // Queued: finished() may come before exec() has started the loop, and exit() would then be lost.
     QObject::connect(
-        &venue, &VenueProcess::finished, app.get(), [](int exitCode) { QCoreApplication::exit(exitCode); },
+        &venue, &VenueProcess::finished, app.get(),
+        [&venue, tellWindowUser](int exitCode) {
+            if (exitCode != 0 && !venue.failure().isEmpty())
+                tellWindowUser(venue.failure());
+            QCoreApplication::exit(exitCode);
+        },
         Qt::QueuedConnection);
     venue.start();
     return QCoreApplication::exec();

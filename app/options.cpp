@@ -1,18 +1,23 @@
 #include "options.h"
 
 #include "config_file.h"
+#include "json_reader.h"
+#include "json_writer.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QHostAddress>
+#include <QRegularExpression>
 #include <QSet>
 #include <QSslCertificate>
 #include <QSslKey>
 
+#include <algorithm>
 #include <array>
 #include <optional>
+#include <string_view>
 
 #ifndef BOURSE_VERSION
 #error "BOURSE_VERSION must be defined by the build (the CMake project version)"
@@ -73,10 +78,57 @@ struct Sourced
 struct CommandLine
 {
     QHash<QString, QString> values; // by option name
+    QStringList words;              // the arguments that are not options: the command and its operand
     bool help = false;
     bool version = false;
     bool headless = false;
 };
+
+struct CommandForm
+{
+    Invocation::Action action;
+    QLatin1StringView words;   // "config check"
+    QLatin1StringView operand; // "FILE"; empty: takes none
+};
+
+constexpr std::array kCommands{
+    CommandForm{Invocation::Action::ConfigCheck, QLatin1StringView("config check"), QLatin1StringView("FILE")},
+    CommandForm{Invocation::Action::Backup, QLatin1StringView("backup"), QLatin1StringView("DEST")},
+    CommandForm{Invocation::Action::Restore, QLatin1StringView("restore"), QLatin1StringView("SRC")},
+    CommandForm{Invocation::Action::Verify, QLatin1StringView("verify"), QLatin1StringView()},
+    CommandForm{Invocation::Action::ResetPassword, QLatin1StringView("admin reset-password"), QLatin1StringView("USER")},
+};
+
+// The command the words name, and its operand: "backup /srv/b" is Backup with "/srv/b".
+Expected<std::pair<Invocation::Action, QString>, QString> parseCommand(const QStringList &words)
+{
+    if (words.isEmpty())
+        return std::pair{Invocation::Action::Run, QString()};
+    for (const CommandForm &form : kCommands) {
+        const QStringList formWords = QString(form.words).split(u' ');
+        if (words.size() < formWords.size() || words.mid(0, formWords.size()) != formWords)
+            continue;
+        const QStringList rest = words.mid(formWords.size());
+        const QString usage = form.operand.isEmpty() ? QString(form.words) : form.words + u' ' + form.operand;
+        if (form.operand.isEmpty() && !rest.isEmpty())
+            return unexpected(QStringLiteral("%1: unexpected argument %2 (usage: bourse %3 [options])")
+                                  .arg(form.words, quoted(rest.constFirst()), usage));
+        if (!form.operand.isEmpty() && rest.isEmpty())
+            return unexpected(QStringLiteral("%1: needs %2 (usage: bourse %3 [options])").arg(form.words, form.operand, usage));
+        if (rest.size() > 1)
+            return unexpected(QStringLiteral("%1: unexpected argument %2 (usage: bourse %3 [options])")
+                                  .arg(form.words, quoted(rest[1]), usage));
+        if (!form.operand.isEmpty() && rest.constFirst().isEmpty())
+            return unexpected(QStringLiteral("%1: %2 must not be empty").arg(form.words, form.operand));
+        return std::pair{form.action, rest.value(0)};
+    }
+    // "config" alone, "admin" alone or a misspelt command.
+    QString known;
+    for (const CommandForm &form : kCommands)
+        known += (known.isEmpty() ? QString() : QStringLiteral(", ")) + form.words;
+    return unexpected(QStringLiteral("unknown command %1 (commands: %2; see bourse --help)")
+                          .arg(quoted(words.join(u' ')), known));
+}
 
 Expected<CommandLine, QString> parseCommandLine(const QStringList &arguments)
 {
@@ -88,9 +140,12 @@ Expected<CommandLine, QString> parseCommandLine(const QStringList &arguments)
             commandLine.help = true;
             continue;
         }
-        if (!argument.startsWith(u'-') || argument == u"-" || argument == u"--") {
-            return unexpected(QStringLiteral("unexpected argument %1 (bourse takes only options; see bourse --help)")
-                                  .arg(quoted(argument)));
+        if (argument == u"-" || argument == u"--") {
+            return unexpected(QStringLiteral("unexpected argument %1 (see bourse --help)").arg(quoted(argument)));
+        }
+        if (!argument.startsWith(u'-')) {
+            commandLine.words.append(argument);
+            continue;
         }
         const qsizetype equals = argument.indexOf(u'=');
         const QString name = equals < 0 ? argument : argument.left(equals);
@@ -197,6 +252,273 @@ Expected<std::optional<T>, QString> resolveSetting(const QList<Sourced> &sources
     return chosen;
 }
 
+// ---- the check of each setting's value: parseOptions runs it on every source of the setting, and
+// checkConfigFile on the file's entries, so that `bourse config check` and a start say the same.
+
+Expected<ListenAddress, QString> checkListen(const Sourced &source)
+{
+    return withSource(source, ListenAddress::parse(source.value));
+}
+
+Expected<sql::DatabaseUrl, QString> checkDatabaseUrl(const Sourced &source)
+{
+    Expected<sql::DatabaseUrl, QString> url = withSource(source, sql::DatabaseUrl::parse(source.value));
+    if (url && url->driver == sql::DatabaseUrl::Driver::Sqlite)
+        url.value().path = absolutePath(url->path, source.baseDir);
+    return url;
+}
+
+Expected<LogFormat, QString> checkLogFormat(const Sourced &source)
+{
+    return withSource(source, optionalToExpected(parseLogFormat(source.value), [&] {
+                          return QStringLiteral("expected text or json, got %1").arg(quoted(source.value));
+                      }));
+}
+
+Expected<LogLevel, QString> checkLogLevel(const Sourced &source)
+{
+    return withSource(source, optionalToExpected(parseLogLevel(source.value), [&] {
+                          return QStringLiteral("expected debug, info, warning or error, got %1")
+                              .arg(quoted(source.value));
+                      }));
+}
+
+Expected<std::uint64_t, QString> checkSnapshotEvery(const Sourced &source)
+{
+    bool ok = false;
+    const qulonglong commands = source.value.toULongLong(&ok);
+    Expected<std::uint64_t, QString> result = std::uint64_t(commands);
+    if (!ok || commands < 1 || commands > kMaxSnapshotEvery)
+        result = unexpected(QStringLiteral("expected a whole number of commands from 1 to %1, got %2")
+                                .arg(kMaxSnapshotEvery)
+                                .arg(quoted(source.value)));
+    return withSource(source, std::move(result));
+}
+
+bool holdsCertificate(const QByteArray &pem)
+{
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(pem, QSsl::Pem);
+    return !chain.isEmpty() && !chain.first().isNull();
+}
+
+bool holdsPrivateKey(const QByteArray &pem)
+{
+    return !QSslKey(pem, QSsl::Rsa, QSsl::Pem).isNull() || !QSslKey(pem, QSsl::Ec, QSsl::Pem).isNull();
+}
+
+// A TLS file, read and checked now so that a bad one is a bad option (exit 2), not a server that cannot start:
+// its absolute path, or "" for none (as the shipped config file writes it).
+Expected<QString, QString> checkPemFile(const Sourced &source, bool (*holds)(const QByteArray &), QLatin1StringView what)
+{
+    if (source.value.isEmpty())
+        return QString();
+    const QString path = absolutePath(source.value, source.baseDir);
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return unexpected(QStringLiteral("%1: cannot read %2").arg(source.source, quoted(path)));
+    if (!holds(file.readAll()))
+        return unexpected(QStringLiteral("%1: %2 holds no %3").arg(source.source, quoted(path), what));
+    return path;
+}
+
+Expected<QString, QString> checkCertificate(const Sourced &source)
+{
+    return checkPemFile(source, holdsCertificate, QLatin1StringView("PEM certificate"));
+}
+
+Expected<QString, QString> checkPrivateKey(const Sourced &source)
+{
+    return checkPemFile(source, holdsPrivateKey, QLatin1StringView("unencrypted PEM RSA or EC private key"));
+}
+
+// The check of one top-level config key's value: the function parseOptions resolves that setting with.
+std::optional<QString> problemWith(const Setting &setting, const Sourced &source)
+{
+    const auto problem = [](const auto &checked) -> std::optional<QString> {
+        if (checked)
+            return std::nullopt;
+        return checked.error();
+    };
+    if (setting.key == kListen.key)
+        return problem(checkListen(source));
+    if (setting.key == kDataDir.key)
+        return problem(resolveDataDir(source));
+    if (setting.key == kDatabaseUrl.key)
+        return problem(checkDatabaseUrl(source));
+    if (setting.key == kLogFormat.key)
+        return problem(checkLogFormat(source));
+    if (setting.key == kLogLevel.key)
+        return problem(checkLogLevel(source));
+    if (setting.key == kSnapshotEvery.key)
+        return problem(checkSnapshotEvery(source));
+    if (setting.key == kTlsCertificate.key)
+        return problem(checkCertificate(source));
+    if (setting.key == kTlsKey.key)
+        return problem(checkPrivateKey(source));
+    return source.source + QStringLiteral(": bourse has no check for this key"); // a key added without one
+}
+
+// ---- [limits]: the run-time settings (server/venue_settings.h) a venue starts with. No command-line option
+// or environment variable sets them; an admin changes them at run time.
+
+const QLatin1StringView kLimitsTable("limits");
+
+struct LimitKey
+{
+    QLatin1StringView key; // in [limits]
+    std::string_view path; // the same setting in PATCH /admin/settings' JSON
+};
+
+constexpr std::array kLimitKeys{
+    LimitKey{QLatin1StringView("max_body_bytes"), "max_body_bytes"},
+    LimitKey{QLatin1StringView("keep_alive_idle_seconds"), "keep_alive_idle_s"},
+    LimitKey{QLatin1StringView("header_timeout_seconds"), "header_timeout_s"},
+    LimitKey{QLatin1StringView("login_max_failures"), "login_throttle.max_failures"},
+    LimitKey{QLatin1StringView("login_window_seconds"), "login_throttle.window_s"},
+    LimitKey{QLatin1StringView("rate_anonymous_capacity"), "rate_limits.anonymous.capacity"},
+    LimitKey{QLatin1StringView("rate_anonymous_per_second"), "rate_limits.anonymous.refill_per_second"},
+    LimitKey{QLatin1StringView("rate_default_capacity"), "rate_limits.default.capacity"},
+    LimitKey{QLatin1StringView("rate_default_per_second"), "rate_limits.default.refill_per_second"},
+    LimitKey{QLatin1StringView("rate_pro_capacity"), "rate_limits.pro.capacity"},
+    LimitKey{QLatin1StringView("rate_pro_per_second"), "rate_limits.pro.refill_per_second"},
+};
+
+// A [limits] value applied to `settings` as the one-member patch it stands for, by applySettingsPatch, so that
+// the file and PATCH /admin/settings hold values to the same ranges with the same code. A whole number goes into
+// the patch as a number; any other text as a string, which the patch refuses as not an integer.
+Expected<server::VenueSettings, QString> applyLimit(const server::VenueSettings &settings, const LimitKey &limit,
+                                                    const Sourced &source)
+{
+    static const QRegularExpression kWholeNumber(QStringLiteral("^[+-]?[0-9]+$"));
+    bool whole = false;
+    const qlonglong number = kWholeNumber.match(source.value).hasMatch() ? source.value.toLongLong(&whole) : 0;
+    server::JsonWriter json;
+    int depth = 0;
+    for (std::string_view rest = limit.path;; ++depth) {
+        const std::size_t dot = rest.find('.');
+        json.beginObject().key(rest.substr(0, dot));
+        if (dot == std::string_view::npos)
+            break;
+        rest = rest.substr(dot + 1);
+    }
+    if (whole)
+        json.number(std::int64_t(number));
+    else
+        json.string(source.value);
+    for (; depth >= 0; --depth)
+        json.endObject();
+    const QByteArray patch = json.take();
+    const Expected<server::JsonDocument, server::JsonError> document = server::readJson(
+        std::string_view(patch.constData(), std::size_t(patch.size())));
+    if (!document)
+        return unexpected(source.source + QStringLiteral(": ") + QString::fromStdString(document.error().message));
+    const Expected<server::VenueSettings, server::SettingsError> next = server::applySettingsPatch(settings,
+                                                                                                   document->root());
+    if (!next) {
+        const server::SettingsError &error = next.error();
+        if (error.expected.isEmpty())
+            return unexpected(source.source + QStringLiteral(": ") + error.message);
+        return unexpected(
+            QStringLiteral("%1: expected %2, got %3").arg(source.source, error.expected, quoted(source.value)));
+    }
+    return next.value();
+}
+
+// ---- the config file's entries
+
+// An entry with a known key and a value of the right type: the top-level setting or the [limits] key it
+// gives, and its value as text, named by its source ("/etc/bourse.toml:3: listen").
+struct FileEntry
+{
+    int line = 0;
+    const Setting *setting = nullptr;
+    const LimitKey *limit = nullptr;
+    Sourced value;
+};
+
+// A problem found in a config file; `line` puts the problems in file order.
+struct FileProblem
+{
+    int line = 0;
+    QString message;
+};
+
+struct FileEntries
+{
+    QList<FileEntry> entries;
+    QList<FileProblem> problems; // unknown tables and keys, values of the wrong type
+};
+
+// The entries of `config`, read from `fileName` (an absolute path), by key and type. Relative paths in the
+// values are relative to the file's directory, wherever bourse was started from. The keys of an unknown table
+// are not named again: the table's line says what is wrong.
+FileEntries sortEntries(const ConfigFile &config, const QString &fileName)
+{
+    FileEntries sorted;
+    const QString configDir = QFileInfo(fileName).absolutePath();
+    QSet<QString> unknownTables;
+    for (const ConfigTable &table : config.tables()) {
+        if (table.name == kLimitsTable)
+            continue;
+        unknownTables.insert(table.name);
+        sorted.problems.append(
+            {table.line, QStringLiteral("%1:%2: [%3]: unknown table").arg(fileName).arg(table.line).arg(table.name)});
+    }
+    for (const ConfigEntry &entry : config.entries()) {
+        const qsizetype dot = entry.key.indexOf(u'.');
+        const QString table = dot < 0 ? QString() : entry.key.left(dot);
+        const QString name = entry.key.mid(dot + 1);
+        if (unknownTables.contains(table))
+            continue;
+        const QString source = QStringLiteral("%1:%2: %3").arg(fileName).arg(entry.line).arg(entry.key);
+        const auto setting = std::find_if(kValueSettings.begin(), kValueSettings.end(), [&](const Setting &known) {
+            return !known.key.isEmpty() && name == known.key;
+        });
+        const auto limit = std::find_if(kLimitKeys.begin(), kLimitKeys.end(),
+                                        [&](const LimitKey &known) { return name == known.key; });
+        FileEntry found;
+        found.line = entry.line;
+        if (table.isEmpty() && setting != kValueSettings.end())
+            found.setting = &*setting;
+        else if (!table.isEmpty() && limit != kLimitKeys.end())
+            found.limit = &*limit;
+        if (!found.setting && !found.limit) {
+            QString hint;
+            if (table.isEmpty() && limit != kLimitKeys.end())
+                hint = QStringLiteral(" (it goes under [limits])");
+            else if (!table.isEmpty() && setting != kValueSettings.end())
+                hint = QStringLiteral(" (%1 goes before [limits])").arg(name);
+            sorted.problems.append({entry.line, source + QStringLiteral(": unknown key") + hint});
+            continue;
+        }
+        // An integer setting may also come as a string (an INI file has no other kind); either way its text is
+        // checked like the command line's.
+        const bool wantsInteger = found.limit || found.setting->integer;
+        const bool integer = wantsInteger && entry.value.type == ConfigValue::Type::Integer;
+        if (!integer && entry.value.type != ConfigValue::Type::String) {
+            sorted.problems.append(
+                {entry.line, QStringLiteral("%1: expected %2, got %3")
+                                 .arg(source, wantsInteger ? QStringLiteral("an integer") : QStringLiteral("a string"),
+                                      entry.value.describeType())});
+            continue;
+        }
+        found.value = Sourced{integer ? QString::number(entry.value.integer) : entry.value.string, source, configDir};
+        sorted.entries.append(found);
+    }
+    return sorted;
+}
+
+// The messages in file order; the problems of one line stay in the order they were found.
+QStringList inFileOrder(QList<FileProblem> problems)
+{
+    std::stable_sort(problems.begin(), problems.end(),
+                     [](const FileProblem &a, const FileProblem &b) { return a.line < b.line; });
+    QStringList messages;
+    for (const FileProblem &problem : std::as_const(problems))
+        messages.append(problem.message);
+    return messages;
+}
+
 } // namespace
 
 Expected<ListenAddress, QString> ListenAddress::parse(QStringView text)
@@ -252,6 +574,60 @@ QString ListenAddress::toString() const
     return hostText + QLatin1Char(':') + QString::number(port);
 }
 
+QStringList checkConfigFile(const QString &path, const QString &workingDirectory)
+{
+    const QString fileName = absolutePath(path, workingDirectory);
+    const Expected<ConfigFile, ConfigError> config = ConfigFile::read(fileName);
+    if (!config)
+        return {config.error().message}; // unreadable, or the first syntax error: reading stops there
+    FileEntries entries = sortEntries(*config, fileName);
+    QList<FileProblem> problems = std::move(entries.problems);
+    server::VenueSettings limits;
+    const FileEntry *certificate = nullptr;
+    const FileEntry *key = nullptr;
+    for (const FileEntry &entry : std::as_const(entries.entries)) {
+        std::optional<QString> problem;
+        if (entry.limit) {
+            Expected<server::VenueSettings, QString> next = applyLimit(limits, *entry.limit, entry.value);
+            if (next)
+                limits = std::move(next.value());
+            else
+                problem = next.error();
+        } else {
+            problem = problemWith(*entry.setting, entry.value);
+            if (entry.setting->key == kTlsCertificate.key)
+                certificate = &entry;
+            if (entry.setting->key == kTlsKey.key)
+                key = &entry;
+        }
+        if (problem)
+            problems.append({entry.line, *problem});
+    }
+    // The file alone must make sense: a certificate without its key here is a problem even if the environment
+    // might give the key at start-up.
+    const bool hasCertificate = certificate && !certificate->value.value.isEmpty();
+    const bool hasKey = key && !key->value.value.isEmpty();
+    if (hasCertificate && !hasKey)
+        problems.append({certificate->line,
+                         certificate->value.source + QStringLiteral(": given without tls_key; give both or neither")});
+    if (hasKey && !hasCertificate)
+        problems.append(
+            {key->line, key->value.source + QStringLiteral(": given without tls_cert; give both or neither")});
+    return inFileOrder(std::move(problems));
+}
+
+QStringList configFileKeys()
+{
+    QStringList keys;
+    for (const Setting &setting : kValueSettings) {
+        if (!setting.key.isEmpty())
+            keys.append(setting.key);
+    }
+    for (const LimitKey &limit : kLimitKeys)
+        keys.append(kLimitsTable + u'.' + limit.key);
+    return keys;
+}
+
 Expected<Invocation, QString> parseOptions(const OptionsInput &input)
 {
     const Expected<CommandLine, QString> commandLine = parseCommandLine(input.arguments);
@@ -266,6 +642,23 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
     if (commandLine->version) {
         invocation.action = Invocation::Action::Version;
         return invocation;
+    }
+    const auto command = parseCommand(commandLine->words);
+    if (!command)
+        return unexpected(command.error());
+    invocation.action = command->first;
+    invocation.operand = command->second;
+    switch (invocation.action) {
+    case Invocation::Action::ConfigCheck:
+        // The file named is the whole question: the settings of the environment and other files do not
+        // come into it.
+        invocation.operand = absolutePath(invocation.operand, input.workingDirectory);
+        return invocation;
+    case Invocation::Action::Backup:
+    case Invocation::Action::Restore:
+        invocation.operand = absolutePath(invocation.operand, input.workingDirectory);
+        break;
+    default: break;
     }
 
     // The command line, then the environment, where an empty variable counts as unset.
@@ -309,6 +702,7 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
     }
 
     QHash<QString, Sourced> fromConfig;
+    QList<FileEntry> limits;
     if (!options.configFile.isEmpty()) {
         const Expected<ConfigFile, ConfigError> config = ConfigFile::read(options.configFile);
         if (!config) {
@@ -317,30 +711,14 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
                 return unexpected(explicitConfigs.constFirst().source + QStringLiteral(": ") + error.message);
             return unexpected(error.message);
         }
-        if (!config->tables().isEmpty()) {
-            const ConfigTable &table = config->tables().constFirst();
-            return unexpected(
-                QStringLiteral("%1:%2: [%3]: unknown table").arg(options.configFile).arg(table.line).arg(table.name));
-        }
-        // Relative paths in a config file are relative to the file, wherever bourse was started from.
-        const QString configDir = QFileInfo(options.configFile).absolutePath();
-        for (const ConfigEntry &entry : config->entries()) {
-            const QString source = QStringLiteral("%1:%2: %3").arg(options.configFile).arg(entry.line).arg(entry.key);
-            const auto setting = std::find_if(kValueSettings.begin(), kValueSettings.end(), [&](const Setting &known) {
-                return !known.key.isEmpty() && entry.key == known.key;
-            });
-            if (setting == kValueSettings.end())
-                return unexpected(source + QStringLiteral(": unknown key"));
-            // An integer setting may also come as a string (an INI file has no other kind); either way its
-            // text is checked like the command line's.
-            const bool integer = setting->integer && entry.value.type == ConfigValue::Type::Integer;
-            if (!integer && entry.value.type != ConfigValue::Type::String)
-                return unexpected(QStringLiteral("%1: expected %2, got %3")
-                                      .arg(source,
-                                           setting->integer ? QStringLiteral("an integer") : QStringLiteral("a string"),
-                                           entry.value.describeType()));
-            fromConfig.insert(entry.key, Sourced{integer ? QString::number(entry.value.integer) : entry.value.string,
-                                                 source, configDir});
+        FileEntries entries = sortEntries(*config, options.configFile);
+        if (!entries.problems.isEmpty())
+            return unexpected(inFileOrder(std::move(entries.problems)).constFirst());
+        for (const FileEntry &entry : std::as_const(entries.entries)) {
+            if (entry.setting)
+                fromConfig.insert(entry.setting->key, entry.value);
+            else
+                limits.append(entry);
         }
     }
 
@@ -353,9 +731,7 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
         return sources;
     };
 
-    const auto listen = resolveSetting<ListenAddress>(sourcesOf(kListen), [](const Sourced &source) {
-        return withSource(source, ListenAddress::parse(source.value));
-    });
+    const auto listen = resolveSetting<ListenAddress>(sourcesOf(kListen), checkListen);
     if (!listen)
         return unexpected(listen.error());
     options.listen = listen->value_or(options.listen);
@@ -365,87 +741,49 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
         return unexpected(dataDir.error());
     options.dataDir = dataDir->value_or(*lookupDir);
 
-    const auto database = resolveSetting<sql::DatabaseUrl>(sourcesOf(kDatabaseUrl), [](const Sourced &source) {
-        Expected<sql::DatabaseUrl, QString> url = withSource(source, sql::DatabaseUrl::parse(source.value));
-        if (url && url->driver == sql::DatabaseUrl::Driver::Sqlite)
-            url.value().path = absolutePath(url->path, source.baseDir);
-        return url;
-    });
+    const auto database = resolveSetting<sql::DatabaseUrl>(sourcesOf(kDatabaseUrl), checkDatabaseUrl);
     if (!database)
         return unexpected(database.error());
     options.database = database->value_or(
         sql::DatabaseUrl::sqlite(QDir(options.dataDir).filePath(QStringLiteral("bourse.db"))));
 
-    const auto logFormat = resolveSetting<LogFormat>(sourcesOf(kLogFormat), [](const Sourced &source) {
-        return withSource(source, optionalToExpected(parseLogFormat(source.value), [&] {
-                              return QStringLiteral("expected text or json, got %1").arg(quoted(source.value));
-                          }));
-    });
+    const auto logFormat = resolveSetting<LogFormat>(sourcesOf(kLogFormat), checkLogFormat);
     if (!logFormat)
         return unexpected(logFormat.error());
     options.logFormat = logFormat->value_or(options.logFormat);
 
-    const auto logLevel = resolveSetting<LogLevel>(sourcesOf(kLogLevel), [](const Sourced &source) {
-        return withSource(source, optionalToExpected(parseLogLevel(source.value), [&] {
-                              return QStringLiteral("expected debug, info, warning or error, got %1")
-                                  .arg(quoted(source.value));
-                          }));
-    });
+    const auto logLevel = resolveSetting<LogLevel>(sourcesOf(kLogLevel), checkLogLevel);
     if (!logLevel)
         return unexpected(logLevel.error());
     options.logLevel = logLevel->value_or(options.logLevel);
 
-    const auto snapshotEvery = resolveSetting<std::uint64_t>(sourcesOf(kSnapshotEvery), [](const Sourced &source) {
-        bool ok = false;
-        const qulonglong commands = source.value.toULongLong(&ok);
-        Expected<std::uint64_t, QString> result = std::uint64_t(commands);
-        if (!ok || commands < 1 || commands > kMaxSnapshotEvery)
-            result = unexpected(QStringLiteral("expected a whole number of commands from 1 to %1, got %2")
-                                    .arg(kMaxSnapshotEvery)
-                                    .arg(quoted(source.value)));
-        return withSource(source, std::move(result));
-    });
+    const auto snapshotEvery = resolveSetting<std::uint64_t>(sourcesOf(kSnapshotEvery), checkSnapshotEvery);
     if (!snapshotEvery)
         return unexpected(snapshotEvery.error());
     options.snapshotEvery = snapshotEvery->value_or(options.snapshotEvery);
 
-    // TLS: a PEM certificate (chain) and its PEM private key, both or neither, read and checked now so that a
-    // bad file is a bad option (exit 2), not a server that cannot start.
-    const auto readPem = [](const Sourced &source) -> Expected<QString, QString> {
-        if (source.value.isEmpty())
-            return QString(); // "": none, as the shipped config file writes it
-        const QString path = absolutePath(source.value, source.baseDir);
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly))
-            return withSource(source, Expected<QString, QString>(
-                                          unexpected(QStringLiteral("cannot read %1").arg(quoted(path)))));
-        return path;
-    };
-    const auto certificate = resolveSetting<QString>(sourcesOf(kTlsCertificate), readPem);
-    if (!certificate)
-        return unexpected(certificate.error());
-    const auto key = resolveSetting<QString>(sourcesOf(kTlsKey), readPem);
-    if (!key)
-        return unexpected(key.error());
-    const bool hasCertificate = certificate->has_value() && !(*certificate)->isEmpty();
-    const bool hasKey = key->has_value() && !(*key)->isEmpty();
+    for (const FileEntry &entry : std::as_const(limits)) {
+        Expected<server::VenueSettings, QString> next = applyLimit(options.settingsDefaults, *entry.limit, entry.value);
+        if (!next)
+            return unexpected(next.error());
+        options.settingsDefaults = std::move(next.value());
+    }
+
+    // TLS: a PEM certificate (chain) and its PEM private key, both or neither ("" is neither), wherever each
+    // comes from; then every file given is read and checked.
+    const QList<Sourced> certificates = sourcesOf(kTlsCertificate);
+    const QList<Sourced> keys = sourcesOf(kTlsKey);
+    const bool hasCertificate = !certificates.isEmpty() && !certificates.constFirst().value.isEmpty();
+    const bool hasKey = !keys.isEmpty() && !keys.constFirst().value.isEmpty();
     if (hasCertificate != hasKey)
         return unexpected(QStringLiteral("--tls-cert and --tls-key go together: give both or neither"));
+    const auto certificate = resolveSetting<QString>(certificates, checkCertificate);
+    if (!certificate)
+        return unexpected(certificate.error());
+    const auto key = resolveSetting<QString>(keys, checkPrivateKey);
+    if (!key)
+        return unexpected(key.error());
     if (hasCertificate) {
-        QFile certificateFile(**certificate);
-        QFile keyFile(**key);
-        if (!certificateFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
-            return unexpected(QStringLiteral("--tls-cert/--tls-key: cannot read the files"));
-        const QList<QSslCertificate> chain = QSslCertificate::fromData(certificateFile.readAll(), QSsl::Pem);
-        if (chain.isEmpty() || chain.first().isNull())
-            return unexpected(QStringLiteral("--tls-cert: %1 holds no PEM certificate").arg(quoted(**certificate)));
-        const QByteArray keyBytes = keyFile.readAll();
-        QSslKey privateKey(keyBytes, QSsl::Rsa, QSsl::Pem);
-        if (privateKey.isNull())
-            privateKey = QSslKey(keyBytes, QSsl::Ec, QSsl::Pem);
-        if (privateKey.isNull())
-            return unexpected(
-                QStringLiteral("--tls-key: %1 holds no unencrypted PEM RSA or EC private key").arg(quoted(**key)));
         options.tlsCertificate = **certificate;
         options.tlsKey = **key;
     }
@@ -460,10 +798,22 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
 QString usageText(const QString &defaultDataDir)
 {
     return QStringLiteral(
-               "Usage: bourse [options]\n"
+               "Usage: bourse [options]                     run the venue\n"
+               "       bourse COMMAND [options]             operate on the venue the options name\n"
                "\n"
                "A trading workstation with its own exchange: the matching engine, its SQL store, the HTTP API\n"
-               "with its WebSocket and event streams, and (in later builds) the desktop window, in one process.\n"
+               "with its WebSocket and event streams, and the desktop window, in one process.\n"
+               "\n"
+               "Commands:\n"
+               "  config check FILE     check a config file; names every bad key and value\n"
+               "  backup DEST           online, consistent backup of the venue into the new directory DEST\n"
+               "  restore SRC           check the backup SRC, then make it the venue's data (refused while a\n"
+               "                        bourse runs on that data)\n"
+               "  verify                replay the whole journal without serving: every row, every snapshot's\n"
+               "                        state hash, the balances and open orders\n"
+               "  admin reset-password USER\n"
+               "                        set USER's password (asked on the terminal, else one line on stdin)\n"
+               "                        and end the user's sessions\n"
                "\n"
                "Options:\n"
                "  --listen HOST:PORT    address of the HTTP API; HOST is an IPv4 address, [IPv6] or\n"
@@ -486,9 +836,18 @@ QString usageText(const QString &defaultDataDir)
                "  --version             show the version and exit\n"
                "\n"
                "The command line wins over the environment, which wins over the config file. A bad option\n"
-               "or value exits with status 2 before anything is written. SIGINT or SIGTERM stop bourse\n"
-               "cleanly (status 0).\n")
+               "or value exits with status 2 before anything is written; a command that fails exits with 1.\n"
+               "SIGINT or SIGTERM stop bourse cleanly (status 0). See man bourse.\n")
         .arg(defaultDataDir);
+}
+
+QString commandName(Invocation::Action action)
+{
+    for (const CommandForm &form : kCommands) {
+        if (form.action == action)
+            return form.words;
+    }
+    return QString();
 }
 
 QString bourseVersion()

@@ -7,6 +7,7 @@
 #include "database_url.h"
 #include "expected.h"
 #include "log.h"
+#include "venue_settings.h"
 
 #include <QProcessEnvironment>
 #include <QString>
@@ -42,7 +43,20 @@ struct Options
     std::uint64_t snapshotEvery = 100'000; // commands between journal snapshots
     QString tlsCertificate; // absolute path of a PEM certificate (chain); empty: plain HTTP
     QString tlsKey;         // absolute path of its PEM private key
+    // The run-time settings the venue starts with: the built-in defaults under the config file's [limits].
+    // The ones an admin saved in the database win over them (VenueServer::Config::settingsDefaults).
+    server::VenueSettings settingsDefaults;
 };
+
+// Checks the config file `path` (relative to `workingDirectory`) on its own, as `bourse config check` does:
+// every problem found, one line each in file order ("FILE:LINE: key: problem", with FILE the absolute path,
+// as parseOptions names it), or none when the file is valid. The checks are parseOptions' own; relative paths
+// in the file are relative to its directory, and the environment and command line do not come into it.
+QStringList checkConfigFile(const QString &path, const QString &workingDirectory);
+
+// Every key a config file may set, in the order the shipped bourse.toml documents them; a key of a table is
+// "table.key" ("limits.max_body_bytes").
+QStringList configFileKeys();
 
 // The world the parser reads, passed in so that tests can make their own.
 struct OptionsInput
@@ -53,13 +67,30 @@ struct OptionsInput
     QString workingDirectory; // relative paths are relative to this
 };
 
+// What the command line asks for: run the venue (no command), or one of the operations commands, which act
+// on the venue the same options name (its data dir and database) and exit.
 struct Invocation
 {
-    enum class Action : std::uint8_t { Run, Help, Version };
+    enum class Action : std::uint8_t {
+        Run,
+        Help,
+        Version,
+        ConfigCheck,   // bourse config check FILE
+        Backup,        // bourse backup DEST
+        Restore,       // bourse restore SRC
+        Verify,        // bourse verify
+        ResetPassword, // bourse admin reset-password USER
+    };
 
     Action action = Action::Run;
-    Options options; // for Run only
+    Options options; // for Run and the commands that act on a venue (not Help, Version, ConfigCheck)
+    // ConfigCheck: the file, Backup: the destination, Restore: the source (absolute, cleaned paths);
+    // ResetPassword: the username, as given.
+    QString operand;
 };
+
+// "config check", "backup", ..., for messages; empty for Run, Help and Version.
+QString commandName(Invocation::Action action);
 
 // The error has no "bourse: " prefix, e.g. `--listen: port must be 1-65535, got "99999"`.
 Expected<Invocation, QString> parseOptions(const OptionsInput &input);

@@ -204,6 +204,7 @@ bool VenueProcess::prepareServer()
     config.adminUsername = variable("BOURSE_ADMIN_USERNAME");
     config.adminPassword = variable("BOURSE_ADMIN_PASSWORD");
     config.version = bourseVersion();
+    config.settingsDefaults = m_options.settingsDefaults; // the config file's [limits]
     config.firstAdminFromWindow = m_firstAdminFromWindow;
     if (!m_options.tlsCertificate.isEmpty()) {
         QFile certificate(m_options.tlsCertificate);
@@ -237,6 +238,7 @@ bool VenueProcess::prepareServer()
     });
     if (error) {
         logError(lcApp(), "the API cannot start", {{"reason", *error}});
+        m_failure = QStringLiteral("the API cannot start: ") + *error;
         return false;
     }
     return true;
@@ -248,6 +250,7 @@ bool VenueProcess::startServer()
     onServerThread([&] { error = m_server->listen(); });
     if (error) {
         logError(lcApp(), "the API cannot start", {{"reason", *error}});
+        m_failure = QStringLiteral("the API cannot start: ") + *error;
         return false;
     }
     const QString address = QStringLiteral("%1://%2:%3")

@@ -70,6 +70,9 @@ public:
 
     // The options it runs with; firstAdminFromWindow: the desktop window's wizard creates the first admin.
     void setFirstAdminFromWindow(bool fromWindow) { m_firstAdminFromWindow = fromWindow; }
+    // Why the venue could not start serving (after finished() with a non-zero code), for the window's user;
+    // empty otherwise. The log has the same line.
+    const QString &failure() const { return m_failure; }
 
 signals:
     void finished(int exitCode);
@@ -107,6 +110,7 @@ private:
     bool m_finished = false;
     bool m_journalFailing = false;
     bool m_firstAdminFromWindow = false;
+    QString m_failure;
     std::shared_ptr<int> m_sqliteLock;
 };
 

@@ -99,9 +99,10 @@ std::optional<QString> VenueServer::prepare(MarketState market)
     if (!rows)
         return QStringLiteral("cannot read the settings: %1").arg(rows.error().message);
     QStringList skipped;
-    VenueSettings settings = settingsFromRows(*rows, &skipped);
+    VenueSettings settings = settingsFromRows(m_config.settingsDefaults, *rows, &skipped);
     for (const QString &key : std::as_const(skipped))
-        qCWarning(lcServer).noquote() << "the stored setting" << key << "is not valid any more; using its default";
+        qCWarning(lcServer).noquote() << "the stored setting" << key
+                                      << "is not valid any more; using the value the venue starts with";
     const auto figures = await(m_queries->submit([](QSqlDatabase &db) { return readFigures(db); }));
     if (!figures)
         return QStringLiteral("cannot read the venue's figures: %1").arg(figures.error().message);

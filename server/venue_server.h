@@ -52,6 +52,9 @@ public:
         std::optional<QSslConfiguration> tls;
         QString version;
         int queryThreads = sql::QueryPool::Options::defaultThreads();
+        // The run-time settings the venue starts with (the config file's [limits]); the ones an admin saved in
+        // the database win over them.
+        VenueSettings settingsDefaults;
     };
 
     VenueServer(Config config, EngineHost &engine, sql::JournalWriter *journal, QObject *parent = nullptr);

@@ -14,6 +14,14 @@
 
 namespace bourse::server {
 
+std::optional<QString> passwordProblem(const QString &password)
+{
+    const qsizetype characters = password.toUcs4().size();
+    if (characters < 8 || characters > 128)
+        return QStringLiteral("password must be 8-128 characters");
+    return std::nullopt;
+}
+
 namespace {
 
 // Calls `handle` with the future's result on `context`'s thread once the future is ready. A
@@ -78,10 +86,8 @@ std::optional<ServiceError> checkCredentials(const QString &username, const QStr
         return ServiceError::of(ErrorCode::ValidationError,
                                 QStringLiteral("username must be 3-32 characters of A-Z, a-z, 0-9, '_', '.', '-'"),
                                 QStringLiteral("username"));
-    const qsizetype characters = password.toUcs4().size();
-    if (characters < 8 || characters > 128)
-        return ServiceError::of(ErrorCode::ValidationError, QStringLiteral("password must be 8-128 characters"),
-                                QStringLiteral("password"));
+    if (std::optional<QString> problem = passwordProblem(password))
+        return ServiceError::of(ErrorCode::ValidationError, *problem, QStringLiteral("password"));
     return std::nullopt;
 }
 
@@ -1184,7 +1190,12 @@ void VenueService::updateSettings(const Caller &caller, VenueSettings next, QByt
         done(unexpected(allowed.error()));
         return;
     }
-    const std::vector<std::pair<QString, QString>> rows = next.toRows();
+    // Only the members the patch names are stored: the others keep following the settings the venue starts
+    // with (the config file's [limits]). A patch that does not read back (never, from the two callers) stores
+    // every member, as a full save would.
+    const Expected<JsonDocument, JsonError> patch = readJson(
+        std::string_view(patchJson.constData(), std::size_t(patchJson.size())));
+    const std::vector<std::pair<QString, QString>> rows = patch ? next.toRows(patch->root()) : next.toRows();
     const AccountId by = caller.user;
     const TimeNs at = now();
     const QByteArray requestId = caller.requestId;

@@ -28,9 +28,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 namespace bourse::server {
+
+// What is wrong with a new password, if anything: the one rule for registration, new users and the
+// command line's reset ("password must be 8-128 characters", counted in Unicode characters).
+std::optional<QString> passwordProblem(const QString &password);
 
 // Who asks. user 0: an anonymous caller (public routes only).
 struct Caller

@@ -74,11 +74,10 @@ std::optional<SettingsError> readInt(const JsonValue &value, const QString &fiel
     const Expected<std::int64_t, JsonIntegerError> number = value.isNumber()
                                                                 ? value.integer(range.min, range.max)
                                                                 : unexpected(JsonIntegerError::NotAnInteger);
-    if (!number)
-        return SettingsError{field, QStringLiteral("%1 must be an integer from %2 to %3")
-                                        .arg(field)
-                                        .arg(range.min)
-                                        .arg(range.max)};
+    if (!number) {
+        const QString expected = QStringLiteral("an integer from %1 to %2").arg(range.min).arg(range.max);
+        return SettingsError{field, QStringLiteral("%1 must be %2").arg(field, expected), expected};
+    }
     out = int(*number);
     return std::nullopt;
 }
@@ -184,6 +183,14 @@ void writeMember(JsonWriter &json, const VenueSettings &settings, std::string_vi
     }
 }
 
+// One row of the settings table: the member's name and its JSON text.
+std::pair<QString, QString> rowOf(const VenueSettings &settings, std::string_view name)
+{
+    JsonWriter json;
+    writeMember(json, settings, name);
+    return {QString::fromUtf8(name.data(), qsizetype(name.size())), QString::fromUtf8(json.take())};
+}
+
 } // namespace
 
 QByteArray VenueSettings::toJson() const
@@ -201,10 +208,22 @@ QByteArray VenueSettings::toJson() const
 std::vector<std::pair<QString, QString>> VenueSettings::toRows() const
 {
     std::vector<std::pair<QString, QString>> rows;
+    for (std::string_view name : kMembers)
+        rows.push_back(rowOf(*this, name));
+    return rows;
+}
+
+std::vector<std::pair<QString, QString>> VenueSettings::toRows(const JsonValue &patch) const
+{
+    std::vector<std::pair<QString, QString>> rows;
+    if (!patch.isObject())
+        return rows;
     for (std::string_view name : kMembers) {
-        JsonWriter json;
-        writeMember(json, *this, name);
-        rows.emplace_back(QString::fromUtf8(name.data(), qsizetype(name.size())), QString::fromUtf8(json.take()));
+        bool named = false;
+        for (std::size_t i = 0; i < patch.size() && !named; ++i)
+            named = patch.keyAt(i) == name;
+        if (named)
+            rows.push_back(rowOf(*this, name));
     }
     return rows;
 }
@@ -288,9 +307,10 @@ Expected<VenueSettings, SettingsError> applySettingsPatch(const VenueSettings &c
     return next;
 }
 
-VenueSettings settingsFromRows(const std::vector<std::pair<QString, QString>> &rows, QStringList *skipped)
+VenueSettings settingsFromRows(const VenueSettings &base, const std::vector<std::pair<QString, QString>> &rows,
+                               QStringList *skipped)
 {
-    VenueSettings settings;
+    VenueSettings settings = base;
     for (const auto &[key, value] : rows) {
         const QByteArray text = value.toUtf8();
         const Expected<JsonDocument, JsonError> document = readJson(

@@ -43,6 +43,9 @@ struct VenueSettings
     QByteArray toJson() const;
     // The rows of the settings table: top-level member name → its JSON text.
     std::vector<std::pair<QString, QString>> toRows() const;
+    // The rows of the top-level members `patch` names, and only those: what an admin changed is stored, and
+    // the rest keeps following the defaults the venue starts with (the config file's [limits]).
+    std::vector<std::pair<QString, QString>> toRows(const JsonValue &patch) const;
 };
 
 // A refused patch: which member and why, for a VALIDATION_ERROR.
@@ -50,14 +53,19 @@ struct SettingsError
 {
     QString field; // "rate_limits.pro.capacity"
     QString message;
+    // When the value was all that was wrong, what it must be: "an integer from 1 to 1000000".
+    QString expected{};
 };
 
 // `patch` applied to `current`: any subset of the members, nested objects included. Unknown members, wrong
 // types and values out of range are refused, naming the member; nothing is half-applied.
 Expected<VenueSettings, SettingsError> applySettingsPatch(const VenueSettings &current, const JsonValue &patch);
 
-// Settings from the table's rows over the defaults. A row that no longer parses is skipped and named in
-// `skipped` (the venue still starts; the admin sees the defaults and can save again).
-VenueSettings settingsFromRows(const std::vector<std::pair<QString, QString>> &rows, QStringList *skipped = nullptr);
+// Settings from the table's rows over `base`, the settings the venue starts with (the built-in defaults, or
+// the config file's [limits]): a stored row is an admin's later decision and wins. A row that no longer
+// parses is skipped and named in `skipped` (the venue still starts; the admin sees `base`'s value and can
+// save again).
+VenueSettings settingsFromRows(const VenueSettings &base, const std::vector<std::pair<QString, QString>> &rows,
+                               QStringList *skipped = nullptr);
 
 } // namespace bourse::server

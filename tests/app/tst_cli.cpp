@@ -4,6 +4,7 @@
 // fresh data dir (and finds nothing to migrate the next time), starts the engine and the API, answers
 // GET /health on its port, and exits 0 well within 10 s of SIGTERM or SIGINT. HOME and XDG_DATA_HOME point into a
 // temporary directory, so the user's own data dir is never touched.
+#include "bourse_process.h"
 #include "connection.h"
 #include "migrations.h"
 
@@ -28,72 +29,27 @@
 
 namespace {
 
+using bourse::test::freePort;
+using bourse::test::modeOf;
+
 constexpr int kTimeoutMs = 10'000;
 
-// A running (or finished) bourse, with everything it wrote to stderr so far.
+// A bourse of this build, as a process.
 class Bourse final
 {
 public:
     Bourse(const QProcessEnvironment &environment, const QStringList &arguments)
-    {
-        m_process.setProgram(QStringLiteral(BOURSE_BINARY));
-        m_process.setArguments(arguments);
-        m_process.setProcessEnvironment(environment);
-        QObject::connect(&m_process, &QProcess::readyReadStandardError,
-                         [this] { m_stderr += m_process.readAllStandardError(); });
-        QObject::connect(&m_process, &QProcess::readyReadStandardOutput,
-                         [this] { m_stdout += m_process.readAllStandardOutput(); });
-        m_process.start();
-    }
-    ~Bourse()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(kTimeoutMs);
-        }
-    }
-
-    QProcess &process() { return m_process; }
-    QByteArray standardError()
-    {
-        m_stderr += m_process.readAllStandardError();
-        return m_stderr;
-    }
-    QByteArray standardOutput()
-    {
-        m_stdout += m_process.readAllStandardOutput();
-        return m_stdout;
-    }
-    QByteArrayList errorLines()
-    {
-        QByteArrayList lines = standardError().split('\n');
-        if (!lines.isEmpty() && lines.constLast().isEmpty())
-            lines.removeLast();
-        return lines;
-    }
-    void signal(int signalNumber) { ::kill(static_cast<pid_t>(m_process.processId()), signalNumber); }
+        : m_bourse(QStringLiteral(BOURSE_BINARY), environment, arguments)
+    {}
+    QProcess &process() { return m_bourse.process(); }
+    QByteArray standardError() { return m_bourse.standardError(); }
+    QByteArray standardOutput() { return m_bourse.standardOutput(); }
+    QByteArrayList errorLines() { return m_bourse.errorLines(); }
+    void signal(int signalNumber) { m_bourse.signal(signalNumber); }
 
 private:
-    QProcess m_process;
-    QByteArray m_stderr;
-    QByteArray m_stdout;
+    bourse::test::Bourse m_bourse;
 };
-
-quint16 freePort()
-{
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return server.serverPort(); // closed again when `server` goes; nothing else should take it meanwhile
-}
-
-int modeOf(const QString &path)
-{
-    struct stat info;
-    if (::stat(QFile::encodeName(path).constData(), &info) != 0)
-        return -1;
-    return static_cast<int>(info.st_mode & 07777);
-}
 
 } // namespace
 
@@ -132,15 +88,7 @@ private:
 
 QProcessEnvironment tst_Cli::environment(const QStringList &extra) const
 {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const QString &name : env.keys()) {
-        if (name.startsWith(u"BOURSE_") || name == u"DISPLAY" || name == u"WAYLAND_DISPLAY"
-            || name == u"QT_LOGGING_RULES") {
-            env.remove(name);
-        }
-    }
-    env.insert(QStringLiteral("HOME"), m_dir->filePath(QStringLiteral("home")));
-    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir->filePath(QStringLiteral("xdg")));
+    QProcessEnvironment env = bourse::test::isolatedEnvironment(m_dir->path());
     for (const QString &entry : extra) {
         const qsizetype equals = entry.indexOf(u'=');
         env.insert(entry.left(equals), expand(entry.mid(equals + 1)));
@@ -191,7 +139,7 @@ void tst_Cli::help()
     QCOMPARE(bourse.process().exitStatus(), QProcess::NormalExit);
     QCOMPARE(bourse.process().exitCode(), 0);
     const QByteArray out = bourse.standardOutput();
-    QVERIFY2(out.startsWith("Usage: bourse [options]\n"), out.constData());
+    QVERIFY2(out.startsWith("Usage: bourse [options]                     run the venue\n"), out.constData());
     // The default data dir shown is the real one, from XDG_DATA_HOME.
     QVERIFY(out.contains(expand(QStringLiteral("$TMP/xdg/bourse")).toUtf8()));
     QCOMPARE(bourse.standardError(), QByteArray());
@@ -228,7 +176,8 @@ void tst_Cli::badInput_data()
                                    << "bourse: --data-dir: needs a value";
     QTest::newRow("positional argument")
         << QStringList{"serve"} << none << ""
-        << "bourse: unexpected argument \"serve\" (bourse takes only options; see bourse --help)";
+        << "bourse: unknown command \"serve\" (commands: config check, backup, restore, verify, admin "
+           "reset-password; see bourse --help)";
     QTest::newRow("flag with a value") << QStringList{"--headless=1"} << none << ""
                                        << "bourse: --headless: takes no value";
     QTest::newRow("bad log format") << QStringList{"--log-format", "xml"} << none << ""

@@ -82,6 +82,10 @@ void tst_ConfigFile::toml_data()
                                      << "a@1=i:1";
     QTest::newRow("table") << QByteArray("a = 1\n[server]\nport = 2\n[ log ] # spaced\nlevel = \"x\"")
                            << "a@1=i:1 | server.port@3=i:2 | log.level@5=s:x | [server]@2 | [log]@4";
+    QTest::newRow("the [limits] table") << QByteArray("log_level = \"info\"\n[limits]\nmax_body_bytes = 2048\n"
+                                                      "# rate_pro_capacity = 9\nrate_pro_per_second = 1_000")
+                                        << "log_level@1=s:info | limits.max_body_bytes@3=i:2048 | "
+                                           "limits.rate_pro_per_second@5=i:1000 | [limits]@2";
     QTest::newRow("same key in two tables")
         << QByteArray("[a]\nk = 1\n[b]\nk = 2") << "a.k@2=i:1 | b.k@4=i:2 | [a]@1 | [b]@3";
     QTest::newRow("UTF-8 text") << QByteArray("k = \"caf\xc3\xa9 \xe2\x82\xac\"") << QStringLiteral("k@1=s:café €");
@@ -136,6 +140,10 @@ void tst_ConfigFile::ini_data()
     QTest::newRow("a raw value keeps ; and #") << QByteArray("k = a ; b # c") << "k@1=s:a ; b # c";
     QTest::newRow("quoted value") << QByteArray("k = \"a ; b\" ; comment") << "k@1=s:a ; b";
     QTest::newRow("section") << QByteArray("[General]\nk = v") << "General.k@2=s:v | [General]@1";
+    QTest::newRow("the [limits] section") << QByteArray("listen = 127.0.0.1:1\n[limits]\nmax_body_bytes = 2048\n"
+                                                        "rate_pro_capacity = \"9\"")
+                                          << "listen@1=s:127.0.0.1:1 | limits.max_body_bytes@3=s:2048 | "
+                                             "limits.rate_pro_capacity@4=s:9 | [limits]@2";
 }
 
 void tst_ConfigFile::ini()

@@ -1,12 +1,16 @@
 // Tests of Options: each setting's precedence (command line > environment > config file > default), the
 // config file's lookup, relative paths, headless detection, --help/--version, and every bad input with its
 // exact one-line error. parseOptions() only reads, so the error rows also check that nothing was created.
-// "$TMP" in a row stands for the test's temporary directory.
+// The config file: every key the shipped bourse.toml documents is one the parser knows and reaches Options,
+// [limits] included; a bad value for every key; checkConfigFile() (`bourse config check`) lists every
+// problem in file order, with parseOptions' own messages. "$TMP" in a row stands for the test's temporary
+// directory.
 #include "options.h"
 
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
@@ -33,12 +37,23 @@ private slots:
     void headless();
     void helpAndVersion_data();
     void helpAndVersion();
+    void commands_data();
+    void commands();
     void listenAddress_data();
     void listenAddress();
     void errors_data();
     void errors();
     void usageNamesEveryOption();
     void shippedConfigShowsTheDefaults();
+    void everyDocumentedKeyArrives_data();
+    void everyDocumentedKeyArrives();
+    void everyKeyIsTested();
+    void limits_data();
+    void limits();
+    void badConfigValues_data();
+    void badConfigValues();
+    void configCheck_data();
+    void configCheck();
 
 private:
     QString expand(const QString &text) const { return QString(text).replace(QStringLiteral("$TMP"), m_dir->path()); }
@@ -430,6 +445,52 @@ void tst_Options::helpAndVersion()
     QCOMPARE(versionText(), QStringLiteral("bourse ") + QStringLiteral(BOURSE_TEST_VERSION));
 }
 
+void tst_Options::commands_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<Invocation::Action>("action");
+    QTest::addColumn<QString>("operand");
+    QTest::addColumn<QString>("dataDir"); // for the commands that act on a venue
+
+    QTest::newRow("no command: run") << QStringList{"--headless"} << Invocation::Action::Run << "" << "$TMP/default";
+    QTest::newRow("config check, relative file")
+        << QStringList{"config", "check", "conf/b.toml"} << Invocation::Action::ConfigCheck << "$TMP/work/conf/b.toml"
+        << "";
+    QTest::newRow("config check ignores the venue's settings")
+        << QStringList{"config", "check", "/etc/b.ini", "--listen", "nowhere"} << Invocation::Action::ConfigCheck
+        << "/etc/b.ini" << "";
+    QTest::newRow("backup, options after")
+        << QStringList{"backup", "/srv/b/1", "--data-dir", "$TMP/venue"} << Invocation::Action::Backup << "/srv/b/1"
+        << "$TMP/venue";
+    QTest::newRow("restore, options before")
+        << QStringList{"--data-dir=$TMP/venue", "restore", "../b"} << Invocation::Action::Restore << "$TMP/b"
+        << "$TMP/venue";
+    QTest::newRow("verify") << QStringList{"verify"} << Invocation::Action::Verify << "" << "$TMP/default";
+    QTest::newRow("reset-password keeps the name as given")
+        << QStringList{"admin", "reset-password", "Alice"} << Invocation::Action::ResetPassword << "Alice"
+        << "$TMP/default";
+}
+
+void tst_Options::commands()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(Invocation::Action, action);
+    QFETCH(QString, operand);
+    QFETCH(QString, dataDir);
+
+    for (QString &argument : arguments)
+        argument = expand(argument);
+    OptionsInput in = input(arguments, {});
+    in.workingDirectory = m_dir->filePath(QStringLiteral("work"));
+    const auto invocation = parseOptions(in);
+    QVERIFY2(invocation.hasValue(), invocation ? "" : qPrintable(invocation.error()));
+    QCOMPARE(invocation->action, action);
+    QCOMPARE(invocation->operand, expand(operand));
+    if (!dataDir.isEmpty())
+        QCOMPARE(invocation->options.dataDir, expand(dataDir));
+    QCOMPARE(commandName(action).isEmpty(), action == Invocation::Action::Run);
+}
+
 void tst_Options::listenAddress_data()
 {
     QTest::addColumn<QString>("text");
@@ -480,10 +541,26 @@ void tst_Options::errors_data()
         << QStringList{"-listen", "127.0.0.1:1"} << none << none << "-listen: unknown option (see bourse --help)";
     QTest::newRow("unknown short option")
         << QStringList{"-x"} << none << none << "-x: unknown option (see bourse --help)";
-    QTest::newRow("positional argument") << QStringList{
-        "serve"} << none << none << "unexpected argument \"serve\" (bourse takes only options; see bourse --help)";
-    QTest::newRow("lone --") << QStringList{"--"} << none << none
-                             << "unexpected argument \"--\" (bourse takes only options; see bourse --help)";
+    const QString commands = QStringLiteral("(commands: config check, backup, restore, verify, admin reset-password; "
+                                            "see bourse --help)");
+    QTest::newRow("unknown command") << QStringList{"serve"} << none << none
+                                     << "unknown command \"serve\" " + commands;
+    QTest::newRow("command half given") << QStringList{"config", "--headless"} << none << none
+                                        << "unknown command \"config\" " + commands;
+    QTest::newRow("misspelt admin command") << QStringList{"admin", "reset-pasword", "al"} << none << none
+                                            << "unknown command \"admin reset-pasword al\" " + commands;
+    QTest::newRow("command without its operand")
+        << QStringList{"backup", "--data-dir", "/tmp"} << none << none
+        << "backup: needs DEST (usage: bourse backup DEST [options])";
+    QTest::newRow("command with an empty operand") << QStringList{"restore", ""} << none << none
+                                                   << "restore: SRC must not be empty";
+    QTest::newRow("command with two operands") << QStringList{"admin", "reset-password", "al", "bo"} << none << none
+                                               << "admin reset-password: unexpected argument \"bo\" (usage: bourse "
+                                                  "admin reset-password USER [options])";
+    QTest::newRow("operand to a command that takes none")
+        << QStringList{"verify", "now"} << none << none
+        << "verify: unexpected argument \"now\" (usage: bourse verify [options])";
+    QTest::newRow("lone --") << QStringList{"--"} << none << none << "unexpected argument \"--\" (see bourse --help)";
     QTest::newRow("missing value at the end") << QStringList{"--listen"} << none << none << "--listen: needs a value";
     QTest::newRow("missing value before another option")
         << QStringList{"--data-dir", "--headless"} << none << none << "--data-dir: needs a value";
@@ -645,9 +722,9 @@ void tst_Options::errors()
 void tst_Options::usageNamesEveryOption()
 {
     const QString usage = usageText(QStringLiteral("/home/me/.local/share/bourse"));
-    QVERIFY(usage.startsWith(QStringLiteral("Usage: bourse [options]\n")));
+    QVERIFY(usage.startsWith(QStringLiteral("Usage: bourse [options]                     run the venue\n")));
     for (const char *name :
-         {"--listen", "--data-dir", "--database-url", "--config", "--headless", "--log-format", "--log-level", "--help",
+         {"config check FILE", "backup DEST", "restore SRC", "verify", "admin reset-password USER", "--listen", "--data-dir", "--database-url", "--config", "--headless", "--log-format", "--log-level", "--help",
           "--version", "BOURSE_LISTEN", "BOURSE_DATA_DIR", "BOURSE_DATABASE_URL", "BOURSE_CONFIG", "BOURSE_LOG_FORMAT",
           "BOURSE_LOG_LEVEL", "--tls-cert", "--tls-key", "BOURSE_TLS_CERT", "BOURSE_TLS_KEY",
           "/home/me/.local/share/bourse"}) {
@@ -655,28 +732,212 @@ void tst_Options::usageNamesEveryOption()
     }
 }
 
-void tst_Options::shippedConfigShowsTheDefaults()
+namespace {
+
+// The value a config key gave, read back from Options, as text; keys as configFileKeys() names them.
+QString optionValue(const Options &options, const QString &key)
+{
+    const bourse::server::VenueSettings &limits = options.settingsDefaults;
+    const std::pair<const char *, QString> values[] = {
+        {"listen", options.listen.toString()},
+        {"data_dir", options.dataDir},
+        {"database_url", options.database.toString()},
+        {"log_format", QString(logFormatName(options.logFormat))},
+        {"log_level", QString(logLevelName(options.logLevel))},
+        {"snapshot_every", QString::number(options.snapshotEvery)},
+        {"tls_cert", options.tlsCertificate},
+        {"tls_key", options.tlsKey},
+        {"limits.max_body_bytes", QString::number(limits.maxBodyBytes)},
+        {"limits.keep_alive_idle_seconds", QString::number(limits.keepAliveIdleSeconds)},
+        {"limits.header_timeout_seconds", QString::number(limits.headerTimeoutSeconds)},
+        {"limits.login_max_failures", QString::number(limits.loginMaxFailures)},
+        {"limits.login_window_seconds", QString::number(limits.loginWindowSeconds)},
+        {"limits.rate_anonymous_capacity", QString::number(limits.anonymous.capacity)},
+        {"limits.rate_anonymous_per_second", QString::number(limits.anonymous.refillPerSecond)},
+        {"limits.rate_default_capacity", QString::number(limits.standard.capacity)},
+        {"limits.rate_default_per_second", QString::number(limits.standard.refillPerSecond)},
+        {"limits.rate_pro_capacity", QString::number(limits.pro.capacity)},
+        {"limits.rate_pro_per_second", QString::number(limits.pro.refillPerSecond)},
+    };
+    for (const auto &[name, value] : values) {
+        if (key == QLatin1StringView(name))
+            return value;
+    }
+    return QStringLiteral("<the test reads no value for %1>").arg(key);
+}
+
+// One documented key set to a value other than its default, and what Options then holds. `also`: other lines
+// the value needs (a TLS certificate needs its key).
+struct KeyChange
+{
+    const char *key;
+    const char *value;
+    const char *expected; // "$TMP" is the config file's directory
+    QStringList also;
+};
+
+QList<KeyChange> keyChanges()
+{
+    return {
+        {"listen", "\"10.1.2.3:9100\"", "10.1.2.3:9100", {}},
+        {"data_dir", "\"var/venue\"", "$TMP/var/venue", {}},
+        {"database_url", "\"postgresql://u:pw@db:6543/venue\"", "postgresql://u:***@db:6543/venue", {}},
+        {"log_format", "\"json\"", "json", {}},
+        {"log_level", "\"error\"", "error", {}},
+        {"snapshot_every", "250", "250", {}},
+        {"tls_cert", "\"tls/cert.pem\"", "$TMP/tls/cert.pem", {"tls_key = \"tls/key.pem\""}},
+        {"tls_key", "\"tls/key.pem\"", "$TMP/tls/key.pem", {"tls_cert = \"tls/cert.pem\""}},
+        {"limits.max_body_bytes", "2048", "2048", {}},
+        {"limits.keep_alive_idle_seconds", "31", "31", {}},
+        {"limits.header_timeout_seconds", "23", "23", {}},
+        {"limits.login_max_failures", "4", "4", {}},
+        {"limits.login_window_seconds", "120", "120", {}},
+        {"limits.rate_anonymous_capacity", "11", "11", {}},
+        {"limits.rate_anonymous_per_second", "3", "3", {}},
+        {"limits.rate_default_capacity", "22", "22", {}},
+        {"limits.rate_default_per_second", "4", "4", {}},
+        {"limits.rate_pro_capacity", "33", "33", {}},
+        {"limits.rate_pro_per_second", "5", "5", {}},
+    };
+}
+
+// A config file with one bad value (or key), and the one line both parseOptions and checkConfigFile say about
+// it, after "$TMP/<file>:". `key`: the key whose value is bad, for the rows that test each key once.
+struct BadConfig
+{
+    const char *name;
+    const char *key;
+    const char *file;
+    const char *content;
+    const char *error;
+};
+
+QList<BadConfig> badConfigs()
+{
+    return {
+        // A bad value for every key.
+        {"listen without a port", "listen", "c.toml", "listen = \"10.0.0.1\"",
+         "1: listen: expected HOST:PORT, got \"10.0.0.1\""},
+        {"empty data_dir", "data_dir", "c.toml", "data_dir = \"\"", "1: data_dir: must not be empty"},
+        {"database_url of another database", "database_url", "c.toml", "database_url = \"mysql://h/db\"",
+         "1: database_url: unsupported database \"mysql\"; use sqlite:<path> or postgresql://user:pass@host:port/db"},
+        {"log_format", "log_format", "c.toml", "log_format = \"xml\"",
+         "1: log_format: expected text or json, got \"xml\""},
+        {"log_level", "log_level", "c.toml", "log_level = \"trace\"",
+         "1: log_level: expected debug, info, warning or error, got \"trace\""},
+        {"snapshot_every", "snapshot_every", "c.toml", "snapshot_every = 0",
+         "1: snapshot_every: expected a whole number of commands from 1 to 1000000000, got \"0\""},
+        {"tls_cert that is no certificate", "tls_cert", "c.toml", "tls_cert = \"c.toml\"\ntls_key = \"tls/key.pem\"",
+         "1: tls_cert: \"$TMP/c.toml\" holds no PEM certificate"},
+        {"tls_key that is no key", "tls_key", "c.toml", "tls_cert = \"tls/cert.pem\"\ntls_key = \"tls/cert.pem\"",
+         "2: tls_key: \"$TMP/tls/cert.pem\" holds no unencrypted PEM RSA or EC private key"},
+        {"max_body_bytes below its range", "limits.max_body_bytes", "c.toml", "[limits]\nmax_body_bytes = 1023",
+         "2: limits.max_body_bytes: expected an integer from 1024 to 16777216, got \"1023\""},
+        {"keep_alive_idle_seconds above its range", "limits.keep_alive_idle_seconds", "c.toml",
+         "[limits]\nkeep_alive_idle_seconds = 3601",
+         "2: limits.keep_alive_idle_seconds: expected an integer from 1 to 3600, got \"3601\""},
+        {"header_timeout_seconds zero", "limits.header_timeout_seconds", "c.toml",
+         "[limits]\nheader_timeout_seconds = 0",
+         "2: limits.header_timeout_seconds: expected an integer from 1 to 300, got \"0\""},
+        {"login_max_failures above its range", "limits.login_max_failures", "c.toml",
+         "[limits]\nlogin_max_failures = 1001",
+         "2: limits.login_max_failures: expected an integer from 1 to 1000, got \"1001\""},
+        {"login_window_seconds negative", "limits.login_window_seconds", "c.toml", "[limits]\nlogin_window_seconds = -1",
+         "2: limits.login_window_seconds: expected an integer from 1 to 86400, got \"-1\""},
+        {"rate_anonymous_capacity zero", "limits.rate_anonymous_capacity", "c.toml",
+         "[limits]\nrate_anonymous_capacity = 0",
+         "2: limits.rate_anonymous_capacity: expected an integer from 1 to 1000000, got \"0\""},
+        {"rate_anonymous_per_second above its range", "limits.rate_anonymous_per_second", "c.toml",
+         "[limits]\nrate_anonymous_per_second = 1000001",
+         "2: limits.rate_anonymous_per_second: expected an integer from 1 to 1000000, got \"1000001\""},
+        {"rate_default_capacity in words", "limits.rate_default_capacity", "c.toml",
+         "[limits]\nrate_default_capacity = \"many\"",
+         "2: limits.rate_default_capacity: expected an integer from 1 to 1000000, got \"many\""},
+        {"rate_default_per_second a boolean", "limits.rate_default_per_second", "c.toml",
+         "[limits]\nrate_default_per_second = true",
+         "2: limits.rate_default_per_second: expected an integer, got a boolean"},
+        {"rate_pro_capacity a decimal string", "limits.rate_pro_capacity", "c.toml",
+         "[limits]\nrate_pro_capacity = \"1.5\"",
+         "2: limits.rate_pro_capacity: expected an integer from 1 to 1000000, got \"1.5\""},
+        {"rate_pro_per_second the largest integer", "limits.rate_pro_per_second", "c.toml",
+         "[limits]\nrate_pro_per_second = 9223372036854775807",
+         "2: limits.rate_pro_per_second: expected an integer from 1 to 1000000, got \"9223372036854775807\""},
+        // Keys and tables.
+        {"a float in [limits]", nullptr, "c.toml", "[limits]\nmax_body_bytes = 1.5",
+         "2: limits.max_body_bytes: floats are not supported"},
+        {"unknown key in [limits]", nullptr, "c.toml", "[limits]\nmax_body = 2048", "2: limits.max_body: unknown key"},
+        {"a limit outside [limits]", nullptr, "c.toml", "max_body_bytes = 2048",
+         "1: max_body_bytes: unknown key (it goes under [limits])"},
+        {"a top-level key under [limits]", nullptr, "c.toml", "[limits]\nlisten = \"127.0.0.1:1\"",
+         "2: limits.listen: unknown key (listen goes before [limits])"},
+        {"limits as a key", nullptr, "c.toml", "limits = 5", "1: limits: unknown key"},
+        {"a misspelt table, its keys not named again", nullptr, "c.toml", "[limit]\nmax_body_bytes = 1\nfoo = 2",
+         "1: [limit]: unknown table"},
+        {"[limits] twice", nullptr, "c.toml", "[limits]\n[limits]", "2: table [limits] appears twice (first on line 1)"},
+        {"INI: a bad limit", nullptr, "c.ini", "[limits]\nrate_pro_capacity = lots",
+         "2: limits.rate_pro_capacity: expected an integer from 1 to 1000000, got \"lots\""},
+        {"INI: an unknown section", nullptr, "c.ini", "log_level = info\n[Limits]\nmax_body_bytes = 2048",
+         "2: [Limits]: unknown table"},
+    };
+}
+
+// The shipped bourse.toml with every "# key = value" line uncommented, and the keys it documents, in order
+// ("table.key" after a [table] header).
+struct Uncommented
+{
+    QByteArray text;
+    QStringList keys;
+};
+
+Uncommented uncommentShippedConfig()
 {
     QFile shipped(QStringLiteral(BOURSE_SOURCE_DIR "/resources/bourse.toml"));
-    QVERIFY(shipped.open(QIODevice::ReadOnly));
-    // Uncommenting every "# key = value" line must give exactly the built-in defaults.
+    if (!shipped.open(QIODevice::ReadOnly))
+        return {};
     static const QRegularExpression kSetting(QStringLiteral("^# ([a-z_]+) = "));
-    QStringList keys;
-    QByteArray uncommented;
+    static const QRegularExpression kTable(QStringLiteral("^\\[([a-z_]+)\\]"));
+    Uncommented result;
+    QString table;
     for (const QByteArray &line : shipped.readAll().split('\n')) {
-        const QRegularExpressionMatch match = kSetting.match(QString::fromUtf8(line));
+        const QString text = QString::fromUtf8(line);
+        if (const QRegularExpressionMatch header = kTable.match(text); header.hasMatch())
+            table = header.captured(1);
+        const QRegularExpressionMatch match = kSetting.match(text);
         if (match.hasMatch())
-            keys.append(match.captured(1));
-        uncommented += (match.hasMatch() ? line.mid(2) : line) + '\n';
+            result.keys.append(table.isEmpty() ? match.captured(1) : table + u'.' + match.captured(1));
+        result.text += (match.hasMatch() ? line.mid(2) : line) + '\n';
     }
-    QCOMPARE(keys, (QStringList{"listen", "data_dir", "database_url", "log_format", "log_level", "snapshot_every",
-                                "tls_cert", "tls_key"}));
+    return result;
+}
+
+// A self-signed certificate and its key, tls/cert.pem and tls/key.pem under `dir`, made by the openssl command.
+bool makeTlsFiles(const QString &dir)
+{
+    if (!QDir().mkpath(QDir(dir).filePath(QStringLiteral("tls"))))
+        return false;
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("1"),
+                   QStringLiteral("-subj"), QStringLiteral("/CN=localhost"), QStringLiteral("-keyout"),
+                   QDir(dir).filePath(QStringLiteral("tls/key.pem")), QStringLiteral("-out"),
+                   QDir(dir).filePath(QStringLiteral("tls/cert.pem"))});
+    return openssl.waitForFinished(60'000) && openssl.exitStatus() == QProcess::NormalExit && openssl.exitCode() == 0;
+}
+
+} // namespace
+
+void tst_Options::shippedConfigShowsTheDefaults()
+{
+    // Uncommenting every "# key = value" line must give exactly the built-in defaults.
+    const Uncommented uncommented = uncommentShippedConfig();
+    QCOMPARE(uncommented.keys, configFileKeys()); // every key the parser knows is documented, and no other
     QFile copy(m_dir->filePath(QStringLiteral("all.toml")));
     QVERIFY(copy.open(QIODevice::WriteOnly));
-    copy.write(uncommented);
+    copy.write(uncommented.text);
     copy.close();
 
-    for (const QString &config : {shipped.fileName(), copy.fileName()}) {
+    for (const QString &config : {QStringLiteral(BOURSE_SOURCE_DIR "/resources/bourse.toml"), copy.fileName()}) {
         OptionsInput in = input({QStringLiteral("--config"), config}, {});
         in.defaultDataDir = expand(QStringLiteral("$TMP/home/.local/share/bourse"));
         const auto invocation = parseOptions(in);
@@ -690,7 +951,265 @@ void tst_Options::shippedConfigShowsTheDefaults()
         QCOMPARE(options.logFormat, LogFormat::Text);
         QCOMPARE(options.logLevel, LogLevel::Info);
         QCOMPARE(options.snapshotEvery, std::uint64_t(100'000));
+        QCOMPARE(options.tlsCertificate, QString());
+        QCOMPARE(options.tlsKey, QString());
+        QCOMPARE(options.settingsDefaults.toJson(), bourse::server::VenueSettings().toJson());
+        // `bourse config check` passes it too.
+        QCOMPARE(checkConfigFile(config, m_dir->path()), QStringList());
     }
+}
+
+void tst_Options::everyDocumentedKeyArrives_data()
+{
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("expected");
+    QTest::addColumn<QStringList>("also");
+
+    for (const KeyChange &change : keyChanges()) {
+        QTest::newRow(change.key) << QString::fromLatin1(change.key) << QString::fromLatin1(change.value)
+                                  << QString::fromLatin1(change.expected) << change.also;
+    }
+}
+
+void tst_Options::everyDocumentedKeyArrives()
+{
+    QFETCH(QString, key);
+    QFETCH(QString, value);
+    QFETCH(QString, expected);
+    QFETCH(QStringList, also);
+
+    // The shipped file, every setting uncommented, then this key (and what it needs) changed in place.
+    QString text = QString::fromUtf8(uncommentShippedConfig().text);
+    QVERIFY(!text.isEmpty());
+    const auto parse = [&](const QString &content) {
+        QFile file(m_dir->filePath(QStringLiteral("bourse.toml")));
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return bourse::Expected<Invocation, QString>(bourse::unexpected(QStringLiteral("cannot write the file")));
+        file.write(content.toUtf8());
+        file.close();
+        return parseOptions(input({QStringLiteral("--config"), file.fileName()}, {}));
+    };
+    const auto defaults = parse(text);
+    QVERIFY2(defaults.hasValue(), qPrintable(defaults.hasValue() ? QString() : defaults.error()));
+
+    QStringList changed{key};
+    for (const QString &line : QStringList{key.section(u'.', -1) + QStringLiteral(" = ") + value} + also) {
+        const QString name = line.section(u' ', 0, 0);
+        const QRegularExpression documented(QStringLiteral("^%1 = .*$").arg(name), QRegularExpression::MultilineOption);
+        QCOMPARE(text.count(documented), 1);
+        text.replace(documented, line);
+        changed.append(configFileKeys().filter(QRegularExpression(QStringLiteral("(^|\\.)%1$").arg(name))));
+    }
+    if (key.startsWith(u"tls_"))
+        QVERIFY(makeTlsFiles(m_dir->path()));
+    const auto invocation = parse(text);
+    QVERIFY2(invocation.hasValue(), qPrintable(invocation.hasValue() ? QString() : invocation.error()));
+    QCOMPARE(optionValue(invocation->options, key), expand(expected));
+    // Every other setting keeps its default: the value went to its own setting and nowhere else.
+    for (const QString &other : configFileKeys()) {
+        if (!changed.contains(other))
+            QCOMPARE(optionValue(invocation->options, other), optionValue(defaults->options, other));
+    }
+    QCOMPARE(checkConfigFile(QStringLiteral("bourse.toml"), m_dir->path()), QStringList());
+}
+
+void tst_Options::everyKeyIsTested()
+{
+    QStringList changed;
+    for (const KeyChange &change : keyChanges())
+        changed.append(QString::fromLatin1(change.key));
+    QCOMPARE(changed, configFileKeys());
+    QStringList refused;
+    for (const BadConfig &bad : badConfigs()) {
+        if (bad.key)
+            refused.append(QString::fromLatin1(bad.key));
+    }
+    QCOMPARE(refused, configFileKeys());
+    for (const QString &key : configFileKeys())
+        QVERIFY2(!optionValue(Options(), key).startsWith(u'<'), qPrintable(key));
+}
+
+void tst_Options::limits_data()
+{
+    QTest::addColumn<QString>("file"); // under $TMP, named by --config; empty: none
+    QTest::addColumn<QString>("content");
+    QTest::addColumn<QStringList>("expected"); // "key=value", keys as configFileKeys() names them
+
+    QTest::newRow("no config: the built-in defaults")
+        << QString() << QString()
+        << QStringList{"limits.max_body_bytes=1048576",       "limits.keep_alive_idle_seconds=15",
+                       "limits.header_timeout_seconds=10",    "limits.login_max_failures=10",
+                       "limits.login_window_seconds=900",     "limits.rate_anonymous_capacity=60",
+                       "limits.rate_anonymous_per_second=20", "limits.rate_default_capacity=120",
+                       "limits.rate_default_per_second=50",   "limits.rate_pro_capacity=1200",
+                       "limits.rate_pro_per_second=500"};
+    QTest::newRow("an empty [limits]") << "c.toml"
+                                       << "[limits]"
+                                       << QStringList{"limits.max_body_bytes=1048576", "limits.rate_pro_capacity=1200"};
+    QTest::newRow("TOML: some keys, the others keep their defaults")
+        << "c.toml"
+        << "log_level = \"debug\"\n[limits]\nmax_body_bytes = 2048\nrate_pro_capacity = 9 # nine\n"
+        << QStringList{"log_level=debug", "limits.max_body_bytes=2048", "limits.rate_pro_capacity=9",
+                       "limits.rate_pro_per_second=500", "limits.keep_alive_idle_seconds=15"};
+    QTest::newRow("TOML: a quoted number, underscores, a plus sign")
+        << "c.toml"
+        << "[limits]\nmax_body_bytes = \"4096\"\nrate_default_capacity = +1_000"
+        << QStringList{"limits.max_body_bytes=4096", "limits.rate_default_capacity=1000"};
+    QTest::newRow("INI: the [limits] section")
+        << "c.ini"
+        << "listen = 127.0.0.1:1\n[limits]\nmax_body_bytes = 2048\n; a comment\nrate_pro_per_second = 7"
+        << QStringList{"listen=127.0.0.1:1", "limits.max_body_bytes=2048", "limits.rate_pro_per_second=7"};
+    QTest::newRow("the lowest values")
+        << "c.toml"
+        << "[limits]\nmax_body_bytes = 1024\nkeep_alive_idle_seconds = 1\nheader_timeout_seconds = 1\n"
+           "login_max_failures = 1\nlogin_window_seconds = 1\nrate_anonymous_capacity = 1\n"
+           "rate_anonymous_per_second = 1\nrate_default_capacity = 1\nrate_default_per_second = 1\n"
+           "rate_pro_capacity = 1\nrate_pro_per_second = 1"
+        << QStringList{"limits.max_body_bytes=1024",         "limits.keep_alive_idle_seconds=1",
+                       "limits.header_timeout_seconds=1",    "limits.login_max_failures=1",
+                       "limits.login_window_seconds=1",      "limits.rate_anonymous_capacity=1",
+                       "limits.rate_anonymous_per_second=1", "limits.rate_default_capacity=1",
+                       "limits.rate_default_per_second=1",   "limits.rate_pro_capacity=1",
+                       "limits.rate_pro_per_second=1"};
+    QTest::newRow("the highest values")
+        << "c.ini"
+        << "[limits]\nmax_body_bytes = 16777216\nkeep_alive_idle_seconds = 3600\nheader_timeout_seconds = 300\n"
+           "login_max_failures = 1000\nlogin_window_seconds = 86400\nrate_anonymous_capacity = 1000000\n"
+           "rate_anonymous_per_second = 1000000\nrate_default_capacity = 1000000\nrate_default_per_second = 1000000\n"
+           "rate_pro_capacity = 1000000\nrate_pro_per_second = 1000000"
+        << QStringList{"limits.max_body_bytes=16777216",           "limits.keep_alive_idle_seconds=3600",
+                       "limits.header_timeout_seconds=300",        "limits.login_max_failures=1000",
+                       "limits.login_window_seconds=86400",        "limits.rate_anonymous_capacity=1000000",
+                       "limits.rate_anonymous_per_second=1000000", "limits.rate_default_capacity=1000000",
+                       "limits.rate_default_per_second=1000000",   "limits.rate_pro_capacity=1000000",
+                       "limits.rate_pro_per_second=1000000"};
+}
+
+void tst_Options::limits()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, content);
+    QFETCH(QStringList, expected);
+
+    QStringList arguments;
+    if (!file.isEmpty()) {
+        writeFiles({file + u'=' + content});
+        arguments = QStringList{QStringLiteral("--config"), m_dir->filePath(file)};
+        QCOMPARE(checkConfigFile(file, m_dir->path()), QStringList());
+    }
+    const auto invocation = parseOptions(input(arguments, {}));
+    QVERIFY2(invocation.hasValue(), qPrintable(invocation.hasValue() ? QString() : invocation.error()));
+    for (const QString &pair : expected)
+        QCOMPARE(pair.section(u'=', 0, 0) + u'=' + optionValue(invocation->options, pair.section(u'=', 0, 0)), pair);
+}
+
+void tst_Options::badConfigValues_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("content");
+    QTest::addColumn<QString>("error");
+
+    for (const BadConfig &bad : badConfigs()) {
+        QTest::newRow(bad.name) << QString::fromLatin1(bad.file) << QString::fromLatin1(bad.content)
+                                << QStringLiteral("$TMP/%1:%2")
+                                       .arg(QLatin1StringView(bad.file), QLatin1StringView(bad.error));
+    }
+}
+
+void tst_Options::badConfigValues()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, content);
+    QFETCH(QString, error);
+
+    if (content.contains(QStringLiteral("tls/")))
+        QVERIFY(makeTlsFiles(m_dir->path()));
+    writeFiles({file + u'=' + content});
+    const QStringList before = tree();
+    const auto invocation = parseOptions(input({QStringLiteral("--config"), m_dir->filePath(file)}, {}));
+    QVERIFY(!invocation.hasValue());
+    QCOMPARE(invocation.error(), expand(error));
+    // `bourse config check` says the same, and nothing more.
+    QCOMPARE(checkConfigFile(m_dir->filePath(file), QStringLiteral("/")), QStringList{expand(error)});
+    QCOMPARE(tree(), before);
+}
+
+void tst_Options::configCheck_data()
+{
+    QTest::addColumn<QStringList>("files"); // "path=content", under $TMP
+    QTest::addColumn<QString>("path");      // as given, relative to $TMP/work
+    QTest::addColumn<QStringList>("problems");
+
+    QTest::newRow("valid") << QStringList{"c.toml=listen = \"[::1]:9000\"\n[limits]\nrate_pro_capacity = 5"}
+                           << "../c.toml" << QStringList();
+    QTest::newRow("an empty file") << QStringList{"c.toml="} << "../c.toml" << QStringList();
+    QTest::newRow("every problem, in file order")
+        << QStringList{"c.toml=listen = \"nowhere\"\n"
+                       "lisen = \"127.0.0.1:1\"\n"
+                       "log_level = 3\n"
+                       "[server]\n"
+                       "port = 1\n"
+                       "[limits]\n"
+                       "max_body_bytes = 10\n"
+                       "rate_pro_capacity = 5\n"
+                       "listen = \"127.0.0.1:1\"\n"
+                       "header_timeout_seconds = 301\n"}
+        << "../c.toml"
+        << QStringList{"$TMP/c.toml:1: listen: expected HOST:PORT, got \"nowhere\"",
+                       "$TMP/c.toml:2: lisen: unknown key",
+                       "$TMP/c.toml:3: log_level: expected a string, got an integer",
+                       "$TMP/c.toml:4: [server]: unknown table",
+                       "$TMP/c.toml:7: limits.max_body_bytes: expected an integer from 1024 to 16777216, got \"10\"",
+                       "$TMP/c.toml:9: limits.listen: unknown key (listen goes before [limits])",
+                       "$TMP/c.toml:10: limits.header_timeout_seconds: expected an integer from 1 to 300, got \"301\""};
+    QTest::newRow("INI: several problems")
+        << QStringList{"c.ini=log_level = loud\nsnapshot_every = often\n[limits]\nmax_body_bytes = 1k\n"
+                       "rate_default_capacity = 0\nrate_default_per_second = 50"}
+        << "../c.ini"
+        << QStringList{"$TMP/c.ini:1: log_level: expected debug, info, warning or error, got \"loud\"",
+                       "$TMP/c.ini:2: snapshot_every: expected a whole number of commands from 1 to 1000000000, got "
+                       "\"often\"",
+                       "$TMP/c.ini:4: limits.max_body_bytes: expected an integer from 1024 to 16777216, got \"1k\"",
+                       "$TMP/c.ini:5: limits.rate_default_capacity: expected an integer from 1 to 1000000, got \"0\""};
+    QTest::newRow("a syntax error stops the reading")
+        << QStringList{"c.toml=listen = \"nowhere\"\nlog_level = \"x\"\nport 8080\nlog_format = \"xml\""} << "../c.toml"
+        << QStringList{"$TMP/c.toml:3: port: expected \"=\" after the key"};
+    QTest::newRow("a missing file") << QStringList() << "missing.toml"
+                                    << QStringList{"cannot read \"$TMP/work/missing.toml\": No such file or directory"};
+    QTest::newRow("a directory") << QStringList() << "." << QStringList{"cannot read \"$TMP/work\": it is a directory"};
+    QTest::newRow("relative paths are relative to the file's directory")
+        << QStringList{"conf/d=x", "conf/c.toml=data_dir = \"d\"\ndatabase_url = \"sqlite:\"\n"
+                                   "tls_cert = \"none.pem\"\ntls_key = \"~/none.key\""}
+        << "../conf/c.toml"
+        << QStringList{
+               "$TMP/conf/c.toml:1: data_dir: \"$TMP/conf/d\" exists and is not a directory",
+               "$TMP/conf/c.toml:2: database_url: sqlite: needs a file path, e.g. sqlite:/var/lib/bourse/bourse.db",
+               "$TMP/conf/c.toml:3: tls_cert: cannot read \"$TMP/conf/none.pem\"",
+               "$TMP/conf/c.toml:4: tls_key: cannot read \"$TMP/home/none.key\""};
+    QTest::newRow("tls_cert without tls_key")
+        << QStringList{"c.toml=tls_cert = \"tls/cert.pem\"\ntls_key = \"\""} << "../c.toml"
+        << QStringList{"$TMP/c.toml:1: tls_cert: given without tls_key; give both or neither"};
+    QTest::newRow("tls_key without tls_cert")
+        << QStringList{"c.toml=\ntls_key = \"tls/key.pem\""} << "../c.toml"
+        << QStringList{"$TMP/c.toml:2: tls_key: given without tls_cert; give both "
+                       "or neither"};
+    QTest::newRow("both TLS files") << QStringList{"c.toml=tls_key = \"tls/key.pem\"\ntls_cert = \"tls/cert.pem\""}
+                                    << "../c.toml" << QStringList();
+}
+
+void tst_Options::configCheck()
+{
+    QFETCH(QStringList, files);
+    QFETCH(QString, path);
+    QFETCH(QStringList, problems);
+
+    if (files.join(u' ').contains(QStringLiteral("tls/")))
+        QVERIFY(makeTlsFiles(m_dir->path()));
+    writeFiles(files);
+    const QStringList before = tree();
+    QCOMPARE(checkConfigFile(path, m_dir->filePath(QStringLiteral("work"))), expand(problems));
+    QCOMPARE(tree(), before);
 }
 
 QTEST_GUILESS_MAIN(tst_Options)

@@ -138,6 +138,7 @@ Expected<std::unique_ptr<TestVenue>, QString> TestVenue::start(const Options &op
         config.hashing.allowWeakParametersForTests = true;
         config.version = QStringLiteral("0.1.0-test");
         config.tls = tls;
+        config.settingsDefaults = options.settingsDefaults;
         parts.server = std::make_unique<server::VenueServer>(config, *parts.engine, parts.journal.get());
         if (std::optional<QString> failed = parts.server->prepare(std::move(market))) {
             error = *failed;

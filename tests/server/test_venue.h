@@ -8,6 +8,7 @@
 #include "database_url.h"
 #include "expected.h"
 #include "raw_http.h"
+#include "venue_settings.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -39,6 +40,8 @@ public:
         QString dataDir;
         // No first admin at start: the desktop window's wizard is to create one (VenueServer::Config).
         bool firstAdminFromWindow = false;
+        // The run-time settings it starts with, as a config file's [limits] gives them (VenueServer::Config).
+        server::VenueSettings settingsDefaults{};
     };
 
     // Starts the venue, over HTTPS when `tls` is given; the error says what failed.

@@ -217,6 +217,8 @@ private slots:
     void corsLive();
     void rateLimitsLive_data() { TestDatabases::addDriverRows(); }
     void rateLimitsLive();
+    void settingsFromConfig_data() { TestDatabases::addDriverRows(); }
+    void settingsFromConfig();
     void systemStats_data() { TestDatabases::addDriverRows(); }
     void systemStats();
 
@@ -1697,6 +1699,75 @@ void tst_ApiRoutes::rateLimitsLive()
     // The emptied bucket refills at its old rate until its next take, then holds the new capacity.
     QTRY_COMPARE_WITH_TIMEOUT(user->client->get("/api/v1/me").status, 200, 5000);
     QCOMPARE(user->client->get("/api/v1/me").raw.header("X-RateLimit-Limit"), QByteArray::number(kRoomyLimit));
+}
+
+void tst_ApiRoutes::settingsFromConfig()
+{
+    QFETCH(Driver, driver);
+    // A venue of its own: it is restarted on its database, with the settings a config file's [limits] gives.
+    const auto url = m_databases->fresh(driver);
+    QVERIFY2(url, qPrintable(url ? QString() : url.error()));
+    const QString dataDir = m_dir.filePath(QStringLiteral("config-limits-") + TestDatabases::driverName(driver));
+    QVERIFY(QDir().mkpath(dataDir));
+    const auto settingsOf = [](quint16 port) { return adminClient(port)->get("/admin/settings").object(); };
+    const auto json = [](const server::VenueSettings &settings) {
+        return QJsonDocument::fromJson(settings.toJson()).object();
+    };
+
+    server::VenueSettings file;
+    file.maxBodyBytes = 4096;
+    file.keepAliveIdleSeconds = 30;
+    file.headerTimeoutSeconds = 20;
+    file.loginMaxFailures = 7;
+    file.loginWindowSeconds = 600;
+    file.anonymous = {77, 7};
+    file.standard = {88, 8};
+    file.pro = {99, 9};
+    TestVenue::Options options{*url, dataDir};
+    options.settingsDefaults = file;
+    {
+        auto venue = TestVenue::start(options);
+        QVERIFY2(venue, qPrintable(venue ? QString() : venue.error()));
+        const quint16 port = (*venue)->port();
+        QCOMPARE(settingsOf(port), json(file));
+        // In force, not only shown: the anonymous bucket and the body limit are the file's.
+        ApiClient anonymous(port);
+        QCOMPARE(anonymous.get("/api/v1/time").raw.header("X-RateLimit-Limit"), QByteArray("77"));
+        const QByteArray big = compact(QJsonObject{{"username", QString(5000, u'x')}, {"password", kPassword}});
+        QCOMPARE(anonymous.post("/auth/login", big).status, 413);
+        // An admin changes two of them at run time.
+        const ApiResponse changed = adminClient(port)->request(
+            "PATCH", "/admin/settings", R"({"max_body_bytes":8192,"rate_limits":{"pro":{"capacity":150}}})");
+        QCOMPARE(changed.status, 200);
+    }
+
+    // Restarted with the same file: what the admin saved wins over it, the rest is still the file's.
+    server::VenueSettings saved = file;
+    saved.maxBodyBytes = 8192;
+    saved.pro.capacity = 150;
+    {
+        auto venue = TestVenue::start(options);
+        QVERIFY2(venue, qPrintable(venue ? QString() : venue.error()));
+        QCOMPARE(settingsOf((*venue)->port()), json(saved));
+    }
+
+    // Restarted with a changed file: the settings no admin saved follow it. The rate limits were saved as one
+    // group, so the file's new anonymous bucket does not apply either.
+    server::VenueSettings changedFile = file;
+    changedFile.maxBodyBytes = 2048;
+    changedFile.keepAliveIdleSeconds = 45;
+    changedFile.loginMaxFailures = 3;
+    changedFile.anonymous = {55, 5};
+    options.settingsDefaults = changedFile;
+    server::VenueSettings expected = saved;
+    expected.keepAliveIdleSeconds = 45;
+    expected.loginMaxFailures = 3;
+    {
+        auto venue = TestVenue::start(options);
+        QVERIFY2(venue, qPrintable(venue ? QString() : venue.error()));
+        QCOMPARE(settingsOf((*venue)->port()), json(expected));
+        QCOMPARE(ApiClient((*venue)->port()).get("/api/v1/time").raw.header("X-RateLimit-Limit"), QByteArray("77"));
+    }
 }
 
 void tst_ApiRoutes::systemStats()
