@@ -1,7 +1,7 @@
 #include "journal.h"
 
 #include "codec.h"
-#include "state_hash.h"
+#include "journal_replay.h"
 
 #include <QSqlError>
 #include <QSqlQuery>
@@ -13,49 +13,8 @@ namespace bourse::sql {
 
 namespace {
 
-constexpr std::uint8_t kSnapshotRowType = 0xff;
 // The journal's PostgreSQL advisory lock ("Bourse" + 1: the migrations use "Bourse").
 constexpr qint64 kJournalLockKey = 0x426F75727366;
-
-QString sqlError(const QString &what, const QSqlError &error)
-{
-    return QStringLiteral("%1: %2").arg(what, error.text().simplified());
-}
-
-qint64 asSigned(std::uint64_t value)
-{
-    return static_cast<qint64>(value); // BIGINT columns are signed; the bits are what matter
-}
-
-// The events of one command, as recovery will recompute them.
-class EventsDigest final
-{
-public:
-    void add(const Event &event, std::span<const std::uint8_t> payload)
-    {
-        m_hasher.add(event.seq);
-        m_hasher.add(event.time);
-        m_hasher.add(static_cast<std::uint64_t>(typeOf(event.body)));
-        m_hasher.add(std::string_view(reinterpret_cast<const char *>(payload.data()), payload.size()));
-    }
-    std::uint64_t value() const { return m_hasher.value(); }
-
-private:
-    StateHasher m_hasher;
-};
-
-// A command row's checksum: the row itself and the digest of the events it produced, so that replay
-// proves both that the row is intact and that the engine still turns it into the same events.
-std::uint64_t commandChecksum(const JournalCommand &command, std::span<const std::uint8_t> payload,
-                              std::uint64_t eventsDigest)
-{
-    StateHasher hasher;
-    hasher.add(journalChecksum(command.commandSeq, command.command.time, typeOf(command.command.body), payload));
-    hasher.add(command.firstEventSeq);
-    hasher.add(command.lastEventSeq);
-    hasher.add(eventsDigest);
-    return hasher.value();
-}
 
 const RowTable kCommandRows{"commands",
                             RowTable::Mode::Append,
@@ -240,31 +199,17 @@ Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
 
     QSqlQuery snapshotQuery(db);
     snapshotQuery.setForwardOnly(true);
-    if (!snapshotQuery.exec(QStringLiteral("SELECT command_seq, event_seq, time_ns, state_hash, payload, checksum "
-                                           "FROM snapshots ORDER BY command_seq DESC LIMIT 1")))
+    if (!snapshotQuery.exec(QStringLiteral("SELECT %1 FROM snapshots ORDER BY command_seq DESC LIMIT 1")
+                                .arg(QLatin1String(SnapshotRow::kColumns))))
         return unexpected(sqlError(QStringLiteral("reading the latest snapshot"), snapshotQuery.lastError()));
     if (snapshotQuery.next()) {
-        const auto commandSeq = static_cast<Seq>(snapshotQuery.value(0).toLongLong());
-        const auto eventSeq = static_cast<Seq>(snapshotQuery.value(1).toLongLong());
-        const TimeNs time = snapshotQuery.value(2).toLongLong();
-        const auto stateHash = static_cast<std::uint64_t>(snapshotQuery.value(3).toLongLong());
-        const QByteArray payload = snapshotQuery.value(4).toByteArray();
-        const auto checksum = static_cast<std::uint64_t>(snapshotQuery.value(5).toLongLong());
-        const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t *>(payload.constData()),
-                                                  static_cast<std::size_t>(payload.size()));
-        if (journalChecksum(commandSeq, time, kSnapshotRowType, bytes) != checksum)
-            return unexpected(QStringLiteral("snapshot after command %1 fails its checksum").arg(commandSeq) + advice);
-        auto engine = Sequencer::fromSnapshot(bytes);
+        const SnapshotRow snapshot = SnapshotRow::read(snapshotQuery);
+        auto engine = restoreSnapshot(snapshot);
         if (!engine)
-            return unexpected(QStringLiteral("snapshot after command %1 is %2").arg(commandSeq).arg(describe(engine.error()))
-                              + advice);
-        if (engine.value()->stateHash() != stateHash || engine.value()->lastSeq() != eventSeq)
-            return unexpected(QStringLiteral("snapshot after command %1 does not restore the state it recorded")
-                                  .arg(commandSeq)
-                              + advice);
+            return unexpected(engine.error() + advice);
         recovered.engine = std::move(engine.value());
-        recovered.snapshotCommandSeq = commandSeq;
-        recovered.position = {commandSeq, eventSeq};
+        recovered.snapshotCommandSeq = snapshot.commandSeq;
+        recovered.position = {snapshot.commandSeq, snapshot.eventSeq};
     } else {
         recovered.engine = std::make_unique<Sequencer>();
     }
@@ -281,60 +226,31 @@ Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
     std::vector<TailEvent> tailEvents; // replay's events after tailFrom, in seq order
     // Read natively: a QVariant per value (and, from PostgreSQL, text to parse) would cost about as much as
     // the replay itself.
-    auto commands = readRows(db, "SELECT seq, time_ns, type, first_event_seq, last_event_seq, payload, checksum "
-                                 "FROM commands WHERE seq > "
+    auto commands = readRows(db, QByteArray("SELECT ") + CommandReplay::kColumns + " FROM commands WHERE seq > "
                                      + QByteArray::number(asSigned(recovered.position.commandSeq)) + " ORDER BY seq");
     if (!commands)
         return unexpected(QStringLiteral("reading the journal: ") + commands.error());
     RowSource &rows = **commands;
 
-    std::vector<Event> events;
-    std::vector<std::uint8_t> encoded;
-    Sequencer &engine = *recovered.engine;
+    CommandReplay replay(*recovered.engine, recovered.position);
     while (rows.next()) {
-        JournalCommand row;
-        row.commandSeq = static_cast<Seq>(rows.integer(0));
-        row.command.time = rows.integer(1);
-        const std::int64_t type = rows.integer(2);
-        row.firstEventSeq = static_cast<Seq>(rows.integer(3));
-        row.lastEventSeq = static_cast<Seq>(rows.integer(4));
-        const std::span<const std::uint8_t> bytes = rows.bytes(5);
-        const auto checksum = static_cast<std::uint64_t>(rows.integer(6));
-        const auto where = [&row] { return QStringLiteral("command %1").arg(row.commandSeq); };
-        if (row.commandSeq != recovered.position.commandSeq + 1)
-            return unexpected(QStringLiteral("the journal skips from command %1 to %2")
-                                  .arg(recovered.position.commandSeq)
-                                  .arg(row.commandSeq)
-                              + advice);
-        auto body = decodeCommandBody(static_cast<std::uint8_t>(type), bytes);
-        if (type < 0 || type > 255 || !body)
-            return unexpected(where() + QStringLiteral(" is ") + (body ? "of an unknown type" : describe(body.error()))
-                              + advice);
-        row.command.body = std::move(body.value());
-
-        events.clear();
-        const CommandResult result = engine.apply(row.command, events);
-        EventsDigest digest;
-        for (const Event &event : events) {
-            encoded.clear();
-            encodeBody(event.body, encoded);
-            digest.add(event, encoded);
-            if (event.seq > tailFrom)
-                tailEvents.push_back(TailEvent{row.commandSeq, event.time, typeOf(event.body), encoded});
+        if (const auto damage = replay.apply(rows))
+            return unexpected(*damage + advice);
+        for (std::size_t i = 0; i < replay.events().size(); ++i) {
+            const Event &event = replay.events()[i];
+            if (event.seq > tailFrom) {
+                const std::span<const std::uint8_t> payload = replay.payload(i);
+                tailEvents.push_back(
+                    TailEvent{replay.commandSeq(), event.time, typeOf(event.body), {payload.begin(), payload.end()}});
+            }
         }
-        if (result.firstSeq != row.firstEventSeq || result.lastSeq != row.lastEventSeq
-            || commandChecksum(row, bytes, digest.value()) != checksum)
-            return unexpected(where()
-                              + QStringLiteral(" fails its checksum: the row is damaged, or replaying it no longer "
-                                               "gives the events it gave")
-                              + advice);
-        recovered.position = {row.commandSeq, engine.lastSeq()};
-        ++recovered.replayedCommands;
-        recovered.checkedEvents += events.size();
     }
     if (rows.error())
         return unexpected(QStringLiteral("reading the journal: ") + *rows.error());
     commands.value().reset(); // the connection is free for the next statement
+    recovered.position = replay.position();
+    recovered.replayedCommands = replay.replayedCommands();
+    recovered.checkedEvents = replay.producedEvents();
 
     // The event rows after the starting point must be exactly the ones replay produced: none missing,
     // none extra.
@@ -356,38 +272,20 @@ Expected<Recovered, QString> recoverJournal(QSqlDatabase &db)
                           + advice);
 
     // The last event rows are exactly the events replay produced.
-    auto lastEvents = readRows(db, "SELECT seq, command_seq, time_ns, type, payload, checksum FROM events WHERE seq > "
+    auto lastEvents = readRows(db, QByteArray("SELECT ") + kEventColumns + " FROM events WHERE seq > "
                                        + QByteArray::number(asSigned(tailFrom)) + " ORDER BY seq");
     if (!lastEvents)
         return unexpected(QStringLiteral("reading the journal's events: ") + lastEvents.error());
     RowSource &tailRows = **lastEvents;
     for (std::size_t i = 0; tailRows.next(); ++i) {
         const auto seq = static_cast<Seq>(tailRows.integer(0));
-        const std::span<const std::uint8_t> payload = tailRows.bytes(4);
         const TailEvent *expected = i < tailEvents.size() ? &tailEvents[i] : nullptr;
         // What differs, for the message (and for whoever investigates the damage).
-        const char *differs = nullptr;
-        if (!expected)
-            differs = "an event replay does not produce";
-        else if (seq != tailFrom + 1 + i)
-            differs = "its seq";
-        else if (static_cast<Seq>(tailRows.integer(1)) != expected->commandSeq)
-            differs = "its command";
-        else if (tailRows.integer(2) != expected->time)
-            differs = "its time";
-        else if (tailRows.integer(3) != expected->type)
-            differs = "its type";
-        else if (!std::equal(payload.begin(), payload.end(), expected->payload.begin(), expected->payload.end()))
-            differs = "its payload";
-        else if (static_cast<std::uint64_t>(tailRows.integer(5))
-                 != journalChecksum(seq, expected->time, expected->type, expected->payload))
-            differs = "its checksum";
+        const char *differs = expected ? eventRowDifference(tailRows, tailFrom + 1 + i, expected->commandSeq,
+                                                            expected->time, expected->type, expected->payload)
+                                       : "an event replay does not produce";
         if (differs)
-            return unexpected(QStringLiteral("event %1 is not the event its command produces (%2 differs): the row "
-                                             "is damaged")
-                                  .arg(seq)
-                                  .arg(QLatin1String(differs))
-                              + advice);
+            return unexpected(damagedEventRow(seq, differs) + advice);
     }
     if (tailRows.error())
         return unexpected(QStringLiteral("reading the journal's events: ") + *tailRows.error());

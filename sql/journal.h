@@ -1,8 +1,8 @@
 // The event journal in SQL: what one group commit writes (the commands the engine applied, their events,
-// now and then a snapshot) and what recovery reads back. Commands are the input log that start-up replays
-// through the engine; events are the output log that projections and publishing read, and that replay
-// must reproduce exactly. Every row carries a checksum over its seq, time, type and payload.
-// Free functions over a QSqlDatabase; call them on the thread that opened that connection.
+// now and then a snapshot), what recovery reads back, and what `bourse verify` checks in full. Commands are
+// the input log that start-up replays through the engine; events are the output log that projections and
+// publishing read, and that replay must reproduce exactly. Every row carries a checksum over its seq, time,
+// type and payload. Free functions over a QSqlDatabase; call them on the thread that opened that connection.
 #pragma once
 
 #include "expected.h"
@@ -14,6 +14,7 @@
 #include <QString>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -99,5 +100,49 @@ struct Recovered
 // a torn last transaction would show). Any mismatch is an error naming the first damaged row and what to
 // do; nothing is skipped or repaired silently.
 Expected<Recovered, QString> recoverJournal(QSqlDatabase &db);
+
+// How far verifyJournal() has come, after each stretch of commands.
+struct VerifyProgress
+{
+    Seq commandSeq = 0;     // replayed and checked up to here
+    Seq lastCommandSeq = 0; // the journal's last command when verification began
+    Seq eventSeq = 0;       // event rows compared up to here
+    std::size_t snapshots = 0;
+};
+
+struct VerifyReport
+{
+    std::size_t commands = 0;  // command rows replayed (all of them)
+    std::size_t events = 0;    // event rows compared with replay's events (all of them)
+    std::size_t snapshots = 0; // snapshot rows checked (all of them)
+    JournalPosition position;  // the journal's end
+    std::uint64_t stateHash = 0; // the engine's after the last command
+    std::size_t openOrders = 0;  // open orders, in the engine and in the orders table alike
+    std::size_t balanceRows = 0; // rows of the balances table, each equal to the engine's balance
+    std::size_t accounts = 0;    // accounts holding a non-zero balance of some asset
+    std::chrono::milliseconds elapsed{0};
+};
+
+// The whole journal checked, without serving and without writing: every command replayed from the first
+// through a new engine, each checked as recovery checks it; every event row compared with the event replay
+// produced (seq, command, time, type, payload, checksum); every snapshot row checked (checksum, decoding,
+// its recorded state hash and event seq equal to what it restores AND to the replayed engine's at that
+// command); then the projections against the final engine: every balances row, each asset's total, and the
+// open orders of the orders table (remaining quantity, price, side...), one for one with the engine's.
+// Reads in one read-only transaction (PostgreSQL: REPEATABLE READ; SQLite: one read transaction with
+// query_only set), so it sees one consistent state while a venue goes on writing beside it. Memory stays
+// bounded by a stretch of commands and the engine's state, however long the journal. The error names the
+// first damaged row and what differs (one line, without advice). `progress`, when given, is called on this
+// thread after each stretch of commands.
+// ReadView::Callers: the caller has begun a read transaction on `db` already (PostgreSQL: REPEATABLE READ,
+// e.g. the one whose snapshot a backup's pg_dump imports) and verification reads in it, beginning and
+// ending nothing.
+enum class ReadView : std::uint8_t { Own, Callers };
+Expected<VerifyReport, QString> verifyJournal(QSqlDatabase &db,
+                                              const std::function<void(const VerifyProgress &)> &progress = {},
+                                              ReadView view = ReadView::Own);
+
+// A state hash as the reports print it: 16 lowercase hex digits.
+QString formatStateHash(std::uint64_t hash);
 
 } // namespace bourse::sql

@@ -54,4 +54,44 @@ std::vector<sql::JournalBatch> JournalHistory::batches(Seq commandCount, std::mt
     return made;
 }
 
+SnapshottedHistory snapshottedHistory(std::uint64_t seed, Seq commandCount, Seq snapshotEvery)
+{
+    SnapshottedHistory history;
+    JournalHistory source(seed);
+    std::mt19937_64 random(seed);
+    Seq sinceSnapshot = 0;
+    const auto snapshotAfter = [&](sql::JournalBatch &batch) {
+        sinceSnapshot += batch.commands.size();
+        if (snapshotEvery == 0 || sinceSnapshot < snapshotEvery)
+            return;
+        const Sequencer &engine = source.engine();
+        sql::JournalSnapshot snapshot{source.commandSeq(), engine.lastSeq(), engine.lastTime(), engine.stateHash(), {}};
+        engine.saveSnapshot(snapshot.bytes);
+        batch.snapshot = std::move(snapshot);
+        history.lastSnapshotCommand = source.commandSeq();
+        sinceSnapshot = 0;
+    };
+    history.batches = source.batches(commandCount, random, 200, JournalHistory::LastBatch::Cut, snapshotAfter);
+    history.finalHash = source.engine().stateHash();
+    history.end = {source.commandSeq(), source.engine().lastSeq()};
+    history.engine = source.takeEngine();
+    return history;
+}
+
+std::optional<QString> writeInGroups(QSqlDatabase &db, const std::vector<sql::JournalBatch> &batches)
+{
+    sql::JournalScratch scratch;
+    std::vector<sql::JournalBatch> group;
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        group.push_back(batches[i]);
+        if (group.size() == 1 + i % 8 || i + 1 == batches.size()) {
+            const auto written = sql::writeBatches(db, group, scratch);
+            if (!written)
+                return written.error();
+            group.clear();
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace bourse::test

@@ -2,17 +2,22 @@
 // JournalCommand numbered in turn, with the events it produced, in a sql::JournalBatch. journalCommand()
 // does it for one given command (the hand-made histories); JournalHistory for the seeded stream of a
 // test::CommandGenerator, one command, one batch or a whole history at a time (the random histories of the
-// storage tests and of the journal benchmark). Compiled into each executable that uses it, with
+// storage tests and of the journal benchmark); snapshottedHistory() for a whole one with the engine host's
+// snapshots, which writeInGroups() writes in group commits. Compiled into each executable that uses it, with
 // ../engine/command_generator.cpp. Test thread only.
 #pragma once
 
 #include "command_generator.h"
 #include "journal.h"
 
+#include <QSqlDatabase>
+#include <QString>
+
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -55,5 +60,20 @@ private:
     Seq m_commandSeq = 0;
     std::vector<Event> m_events; // the last command's
 };
+
+// A whole seeded history cut into batches of 1-200 commands, with a snapshot after each batch that brings
+// the commands since the last snapshot to `snapshotEvery` (none when 0), as the engine host takes them.
+struct SnapshottedHistory
+{
+    std::vector<sql::JournalBatch> batches;
+    std::unique_ptr<Sequencer> engine; // after the last command
+    std::uint64_t finalHash = 0;
+    sql::JournalPosition end;
+    Seq lastSnapshotCommand = 0;
+};
+SnapshottedHistory snapshottedHistory(std::uint64_t seed, Seq commandCount, Seq snapshotEvery);
+
+// Writes `batches` in group commits of 1-8 of them; what failed, if anything.
+std::optional<QString> writeInGroups(QSqlDatabase &db, const std::vector<sql::JournalBatch> &batches);
 
 } // namespace bourse::test

@@ -26,53 +26,18 @@ using namespace bourse::sql;
 
 namespace {
 
-// A seeded venue history cut into batches the way the engine host cuts it.
-struct History
-{
-    std::vector<JournalBatch> batches;
-    std::uint64_t finalHash = 0;
-    JournalPosition end;
-    Seq lastSnapshotCommand = 0;
-};
+using History = test::SnapshottedHistory;
 
 History makeHistory(std::uint64_t seed, int commandCount, int snapshotEvery)
 {
-    History history;
-    test::JournalHistory source(seed);
-    std::mt19937_64 random(seed);
-    int sinceSnapshot = 0;
-    // A snapshot after the batch that brings the commands since the last one to `snapshotEvery`.
-    const auto snapshotAfter = [&](JournalBatch &batch) {
-        sinceSnapshot += static_cast<int>(batch.commands.size());
-        if (snapshotEvery <= 0 || sinceSnapshot < snapshotEvery)
-            return;
-        const Sequencer &engine = source.engine();
-        JournalSnapshot snapshot{source.commandSeq(), engine.lastSeq(), engine.lastTime(), engine.stateHash(), {}};
-        engine.saveSnapshot(snapshot.bytes);
-        batch.snapshot = std::move(snapshot);
-        history.lastSnapshotCommand = source.commandSeq();
-        sinceSnapshot = 0;
-    };
-    history.batches = source.batches(static_cast<Seq>(commandCount), random, 200, test::JournalHistory::LastBatch::Cut,
-                                     snapshotAfter);
-    history.finalHash = source.engine().stateHash();
-    history.end = {source.commandSeq(), source.engine().lastSeq()};
-    return history;
+    return test::snapshottedHistory(seed, static_cast<Seq>(commandCount), static_cast<Seq>(snapshotEvery));
 }
 
 // Writes the history in group commits of 1-8 batches.
 void writeAll(Connection &connection, const History &history)
 {
-    JournalScratch scratch;
-    std::vector<JournalBatch> group;
-    for (std::size_t i = 0; i < history.batches.size(); ++i) {
-        group.push_back(history.batches[i]);
-        if (group.size() == 1 + i % 8 || i + 1 == history.batches.size()) {
-            const auto written = writeBatches(connection.database(), group, scratch);
-            QVERIFY2(written.hasValue(), written.hasValue() ? "" : qPrintable(written.error()));
-            group.clear();
-        }
-    }
+    const auto error = test::writeInGroups(connection.database(), history.batches);
+    QVERIFY2(!error, error ? qPrintable(*error) : "");
 }
 
 // The first half of the history's batches (the rest: from index first.size()).
