@@ -115,10 +115,12 @@ std::optional<QString> sqliteIntegrity(QSqlDatabase &db)
     return QStringLiteral("it fails SQLite's integrity check (%1)").arg(problems.join(QStringLiteral("; ")));
 }
 
-// The journal of a database, replayed and checked, with a message that says which database.
-Expected<JournalCheck, QString> checkedJournal(QSqlDatabase &db, const QString &what)
+// The journal of a database, replayed from its first command and checked (sql::verifyJournal), with a
+// message that says which database.
+Expected<sql::VerifyReport, QString> checkedJournal(QSqlDatabase &db, const QString &what,
+                                                   sql::ReadView view = sql::ReadView::Own)
 {
-    Expected<JournalCheck, QString> check = checkJournal(db);
+    Expected<sql::VerifyReport, QString> check = sql::verifyJournal(db, {}, view);
     if (!check)
         return unexpected(what + QStringLiteral(": ") + check.error());
     return check;
@@ -130,7 +132,7 @@ QString timeStamp()
 }
 
 // The journal of the copy is the one the manifest describes.
-std::optional<QString> matchesManifest(const JournalCheck &check, const BackupManifest &manifest, const QString &what)
+std::optional<QString> matchesManifest(const sql::VerifyReport &check, const BackupManifest &manifest, const QString &what)
 {
     if (check.position.commandSeq == manifest.journal.commandSeq
         && check.position.eventSeq == manifest.journal.eventSeq && check.stateHash == manifest.stateHash)
@@ -140,27 +142,13 @@ std::optional<QString> matchesManifest(const JournalCheck &check, const BackupMa
         .arg(what)
         .arg(check.position.commandSeq)
         .arg(check.position.eventSeq)
-        .arg(stateHashText(check.stateHash))
+        .arg(sql::formatStateHash(check.stateHash))
         .arg(manifest.journal.commandSeq)
         .arg(manifest.journal.eventSeq)
-        .arg(stateHashText(manifest.stateHash));
+        .arg(sql::formatStateHash(manifest.stateHash));
 }
 
 } // namespace
-
-QString stateHashText(std::uint64_t hash)
-{
-    return QStringLiteral("%1").arg(hash, 16, 16, QLatin1Char('0'));
-}
-
-Expected<JournalCheck, QString> checkJournal(QSqlDatabase &db)
-{
-    Expected<sql::Recovered, QString> recovered = sql::recoverJournal(db);
-    if (!recovered)
-        return unexpected(recovered.error());
-    return JournalCheck{recovered->position, recovered->engine->stateHash(), recovered->replayedCommands,
-                        recovered->checkedEvents};
-}
 
 QByteArray BackupManifest::toJson() const
 {
@@ -177,7 +165,7 @@ QByteArray BackupManifest::toJson() const
         {"journal",
          QJsonObject{{"command_seq", QString::number(journal.commandSeq)},
                      {"event_seq", QString::number(journal.eventSeq)},
-                     {"state_hash", stateHashText(stateHash)}}},
+                     {"state_hash", sql::formatStateHash(stateHash)}}},
         {"files", fileList},
     };
     return QJsonDocument(object).toJson(QJsonDocument::Indented);
@@ -348,7 +336,8 @@ Expected<BackupReport, QString> backupVenue(const Options &options, const QStrin
                     url))
                 return unexpected(*error);
             // The journal as the dump holds it: the same snapshot.
-            const Expected<JournalCheck, QString> check = checkedJournal(connection->database(), url.toString());
+            const Expected<sql::VerifyReport, QString> check =
+                checkedJournal(connection->database(), url.toString(), sql::ReadView::Callers);
             if (!check)
                 return unexpected(check.error());
             manifest.journal = check->position;
@@ -364,7 +353,7 @@ Expected<BackupReport, QString> backupVenue(const Options &options, const QStrin
             return unexpected(connection.error());
         if (std::optional<QString> problem = sqliteIntegrity(connection->database()))
             return unexpected(QStringLiteral("the copy of %1: %2").arg(url.toString(), *problem));
-        const Expected<JournalCheck, QString> check =
+        const Expected<sql::VerifyReport, QString> check =
             checkedJournal(connection->database(), QStringLiteral("the copy of ") + url.toString());
         if (!check)
             return unexpected(check.error());
@@ -532,7 +521,7 @@ Expected<RestoreReport, QString> restoreVenue(const Options &options, const QStr
             if (!migrated)
                 return unexpected(what + QStringLiteral(": ") + migrated.error());
             report.schemaTo = migrated->toVersion;
-            const Expected<JournalCheck, QString> check = checkedJournal(connection->database(), what);
+            const Expected<sql::VerifyReport, QString> check = checkedJournal(connection->database(), what);
             if (!check)
                 return unexpected(check.error());
             if (std::optional<QString> mismatch = matchesManifest(*check, *manifest, what))
@@ -579,7 +568,7 @@ Expected<RestoreReport, QString> restoreVenue(const Options &options, const QStr
         if (!migrated)
             return unexpected(what + QStringLiteral(": ") + migrated.error() + leftAsIs);
         report.schemaTo = migrated->toVersion;
-        const Expected<JournalCheck, QString> check = checkedJournal(connection->database(), what);
+        const Expected<sql::VerifyReport, QString> check = checkedJournal(connection->database(), what);
         if (!check)
             return unexpected(check.error() + leftAsIs);
         if (std::optional<QString> mismatch = matchesManifest(*check, *manifest, what))

@@ -56,21 +56,6 @@ struct BackupManifest
     const BackupFile *file(QLatin1StringView name) const;
 };
 
-// The state hash as messages and the manifest show it: 16 lower-case hex digits.
-QString stateHashText(std::uint64_t hash);
-
-// What a whole replay of a journal found: where it ends and the state hash there.
-struct JournalCheck
-{
-    sql::JournalPosition position;
-    std::uint64_t stateHash = 0;
-    std::size_t commands = 0; // replayed
-    std::size_t events = 0;   // checked
-};
-
-// Replays the journal of `db` from its first command and checks every row on the way (sql::verifyJournal).
-Expected<JournalCheck, QString> checkJournal(QSqlDatabase &db);
-
 struct BackupReport
 {
     QString directory;

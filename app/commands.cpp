@@ -107,7 +107,7 @@ int backup(const Invocation &invocation)
     print(stdout, QStringLiteral("  journal: command %1, event %2, state hash %3 (replayed and checked)")
                       .arg(manifest.journal.commandSeq)
                       .arg(manifest.journal.eventSeq)
-                      .arg(stateHashText(manifest.stateHash)));
+                      .arg(sql::formatStateHash(manifest.stateHash)));
     print(stdout, QStringLiteral("  took %1").arg(secondsText(report->milliseconds)));
     return kExitDone;
 }
@@ -124,7 +124,7 @@ int restore(const Invocation &invocation)
     print(stdout, QStringLiteral("  journal: command %1, event %2, state hash %3 (replayed and checked)")
                       .arg(manifest.journal.commandSeq)
                       .arg(manifest.journal.eventSeq)
-                      .arg(stateHashText(manifest.stateHash)));
+                      .arg(sql::formatStateHash(manifest.stateHash)));
     if (report->schemaFrom != report->schemaTo)
         print(stdout, QStringLiteral("  schema migrated from version %1 to %2").arg(report->schemaFrom).arg(report->schemaTo));
     for (const QString &path : report->installed)
@@ -143,19 +143,27 @@ int verify(const Invocation &invocation)
     Expected<sql::Connection, QString> connection = openVenueDatabase(invocation.options, u"verify");
     if (!connection)
         return fail(invocation.action, connection.error(), kExitBadUsage);
-    QElapsedTimer timer;
-    timer.start();
-    const Expected<JournalCheck, QString> check = checkJournal(connection->database());
-    if (!check)
-        return fail(invocation.action, QStringLiteral("%1: %2").arg(invocation.options.database.toString(), check.error()));
-    print(stdout, QStringLiteral("%1: sound").arg(invocation.options.database.toString()));
-    print(stdout, QStringLiteral("  journal: %1 commands replayed, %2 events checked, ends at command %3, event %4")
-                      .arg(check->commands)
-                      .arg(check->events)
-                      .arg(check->position.commandSeq)
-                      .arg(check->position.eventSeq));
-    print(stdout, QStringLiteral("  state hash %1").arg(stateHashText(check->stateHash)));
-    print(stdout, QStringLiteral("  took %1").arg(secondsText(timer.elapsed())));
+    const QString database = invocation.options.database.toString();
+    const Expected<sql::VerifyReport, QString> report = sql::verifyJournal(connection->database());
+    if (!report)
+        return fail(invocation.action,
+                    QStringLiteral("%1: %2; the venue's data is damaged: restore it from a backup taken before the "
+                                   "damage (bourse restore)")
+                        .arg(database, report.error()));
+    print(stdout, QStringLiteral("%1: sound").arg(database));
+    print(stdout, QStringLiteral("  journal    %1 commands replayed from the first, %2 events and %3 snapshots checked")
+                      .arg(report->commands)
+                      .arg(report->events)
+                      .arg(report->snapshots));
+    print(stdout, QStringLiteral("  ends at    command %1, event %2, state hash %3")
+                      .arg(report->position.commandSeq)
+                      .arg(report->position.eventSeq)
+                      .arg(sql::formatStateHash(report->stateHash)));
+    print(stdout, QStringLiteral("  matches    %1 open orders, %2 balances of %3 accounts in the tables")
+                      .arg(report->openOrders)
+                      .arg(report->balanceRows)
+                      .arg(report->accounts));
+    print(stdout, QStringLiteral("  took       %1").arg(secondsText(report->elapsed.count())));
     return kExitDone;
 }
 

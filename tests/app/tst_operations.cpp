@@ -26,6 +26,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -636,14 +637,27 @@ void tst_Operations::verify()
     QCOMPARE(run(QStringList{QStringLiteral("verify")} + venue, &output, &error), 0);
     QVERIFY2(output.contains(": sound\n") && output.contains("state hash "), output.constData());
 
-    // A command row changed on disk: exit 1, naming it.
-    {
-        const sql::ConnectionFactory factory(sql::DatabaseUrl::sqlite(QDir(venue[1]).filePath(QStringLiteral("bourse.db"))));
+    const sql::ConnectionFactory factory(sql::DatabaseUrl::sqlite(QDir(venue[1]).filePath(QStringLiteral("bourse.db"))));
+    const auto change = [&](const QString &statement) {
         auto connection = factory.open(u"damage");
         QVERIFY(connection);
         QSqlQuery query(connection->database());
-        QVERIFY(query.exec(QStringLiteral("UPDATE commands SET time_ns = time_ns + 1 WHERE seq = 7")));
-    }
+        QVERIFY2(query.exec(statement), qPrintable(query.lastError().text()));
+        QCOMPARE(query.numRowsAffected(), 1);
+    };
+    // A balance changed in the table the API reads (the journal is fine, so a start would not notice):
+    // exit 1, naming the row; changed back, sound again.
+    const QString someBalance = QStringLiteral("user_id = 2 AND asset_id = (SELECT MIN(asset_id) FROM balances WHERE "
+                                               "user_id = 2)");
+    change(QStringLiteral("UPDATE balances SET available = available + 1 WHERE ") + someBalance);
+    QCOMPARE(run(QStringList{QStringLiteral("verify")} + venue, &output, &error), 1);
+    QVERIFY2(error.contains("balances row of user 2, asset ") && error.contains("is not the engine's balance"),
+             error.constData());
+    change(QStringLiteral("UPDATE balances SET available = available - 1 WHERE ") + someBalance);
+    QCOMPARE(run(QStringList{QStringLiteral("verify")} + venue, &output, &error), 0);
+
+    // A command row changed on disk: exit 1, naming it.
+    change(QStringLiteral("UPDATE commands SET time_ns = time_ns + 1 WHERE seq = 7"));
     QCOMPARE(run(QStringList{QStringLiteral("verify")} + venue, &output, &error), 1);
     QVERIFY2(error.startsWith("bourse verify: ") && error.contains("command 7 fails its checksum"), error.constData());
     QCOMPARE(error.count('\n'), 1);
