@@ -75,6 +75,7 @@ private slots:
     void freshDataDirGetsTheSchema();
     void secondBourseOnOneDatabaseIsRefused();
     void newerSchemaIsRefused();
+    void configCheck();
 
 private:
     QString expand(QString text) const { return text.replace(QStringLiteral("$TMP"), m_dir->path()); }
@@ -507,6 +508,47 @@ void tst_Cli::newerSchemaIsRefused()
              QStringLiteral("bourse: database: sqlite:%1: the database's schema is at version 99 (0099_future), newer "
                             "than this bourse knows (latest %2); run the bourse that migrated it, or a newer one\n")
                  .arg(databasePath, migrations->migrations().constLast().id()));
+    QCOMPARE(tree(), before);
+}
+
+// `bourse config check FILE`: 0 and "valid" for a good file (the shipped default among them), 1 and every
+// problem in file order, then a count, for a bad one; 2 without FILE. It writes nothing, and the venue's
+// environment does not come into it.
+void tst_Cli::configCheck()
+{
+    QFile bad(m_dir->filePath(QStringLiteral("bad.toml")));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("listen = \"127.0.0.1:0\"\nlog_level = \"loud\"\nlisen = \"x\"\n[limits]\nlogin_max_failures = 0\n");
+    bad.close();
+    const QStringList before = tree();
+    {
+        Bourse bourse(environment({QStringLiteral("BOURSE_LISTEN=nowhere")}),
+                      {QStringLiteral("config"), QStringLiteral("check"), QStringLiteral(BOURSE_SOURCE_DIR "/resources/bourse.toml")});
+        QVERIFY(bourse.process().waitForFinished(kTimeoutMs));
+        QCOMPARE(bourse.process().exitCode(), 0);
+        QCOMPARE(bourse.standardOutput(), QByteArray(BOURSE_SOURCE_DIR "/resources/bourse.toml: valid\n"));
+        QCOMPARE(bourse.standardError(), QByteArray());
+    }
+    {
+        Bourse bourse(environment(), {QStringLiteral("config"), QStringLiteral("check"), bad.fileName()});
+        QVERIFY(bourse.process().waitForFinished(kTimeoutMs));
+        QCOMPARE(bourse.process().exitCode(), 1);
+        QCOMPARE(bourse.standardOutput(), QByteArray());
+        const QByteArray file = bad.fileName().toUtf8();
+        QCOMPARE(bourse.errorLines(),
+                 QByteArrayList({file + ":1: listen: port must be 1-65535, got \"0\"",
+                                 file + ":2: log_level: expected debug, info, warning or error, got \"loud\"",
+                                 file + ":3: lisen: unknown key",
+                                 file + ":5: limits.login_max_failures: expected an integer from 1 to 1000, got \"0\"",
+                                 "bourse config check: " + file + ": 4 problems"}));
+    }
+    {
+        Bourse bourse(environment(), {QStringLiteral("config"), QStringLiteral("check")});
+        QVERIFY(bourse.process().waitForFinished(kTimeoutMs));
+        QCOMPARE(bourse.process().exitCode(), 2);
+        QCOMPARE(bourse.errorLines(),
+                 QByteArrayList({"bourse: config check: needs FILE (usage: bourse config check FILE [options])"}));
+    }
     QCOMPARE(tree(), before);
 }
 
