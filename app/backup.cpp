@@ -21,7 +21,11 @@
 
 #include <array>
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -246,14 +250,14 @@ const BackupFile *BackupManifest::file(QLatin1StringView name) const
     return nullptr;
 }
 
-Expected<BackupReport, QString> backupVenue(const Options &options, const QString &destination)
+Expected<BackupReport, OperationError> backupVenue(const Options &options, const QString &destination)
 {
     QElapsedTimer timer;
     timer.start();
     const sql::DatabaseUrl &url = options.database;
     const bool sqlite = url.driver == sql::DatabaseUrl::Driver::Sqlite;
     if (sqlite && !QFileInfo(url.path).isFile())
-        return unexpected(QStringLiteral("there is no venue database at %1").arg(quoted(url.path)));
+        return unexpected(OperationError(QStringLiteral("there is no venue database at %1").arg(quoted(url.path)), 2));
 
     // The destination: a new directory, or an empty one. Whatever this makes goes again if the backup fails.
     const QFileInfo target(destination);
@@ -268,6 +272,8 @@ Expected<BackupReport, QString> backupVenue(const Options &options, const QStrin
         if (!QDir().mkpath(target.absolutePath()) || !QDir().mkdir(destination))
             return unexpected(QStringLiteral("cannot create %1").arg(quoted(destination)));
         created = true;
+        // The new directory's entry, durable with its parent; the files in it are synced one by one.
+        sql::syncPath(target.absolutePath());
     }
     // It will hold the venue's keys.
     QFile::setPermissions(destination, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
@@ -297,13 +303,20 @@ Expected<BackupReport, QString> backupVenue(const Options &options, const QStrin
     {
         Expected<sql::Connection, QString> connection = sql::ConnectionFactory(url).open(u"backup");
         if (!connection)
-            return unexpected(connection.error());
+            return unexpected(OperationError(connection.error(), 2));
         // PostgreSQL: one snapshot for everything, the dump and the check of the journal.
         QString snapshot;
         if (!sqlite) {
             if (std::optional<QString> error =
                     connection->execute(QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
                 return unexpected(url.toString() + QStringLiteral(": ") + *error);
+            // The transaction waits idle while pg_dump works, and the check reads the whole journal: neither
+            // may be cut short by the server's timeouts.
+            for (const char *setting : {"idle_in_transaction_session_timeout", "statement_timeout"}) {
+                if (std::optional<QString> error =
+                        connection->execute(QStringLiteral("SET LOCAL %1 = 0").arg(QLatin1StringView(setting))))
+                    return unexpected(url.toString() + QStringLiteral(": ") + *error);
+            }
             QSqlQuery exported(connection->database());
             if (!exported.exec(QStringLiteral("SELECT pg_export_snapshot()")) || !exported.next())
                 return unexpected(url.toString() + QStringLiteral(": cannot export a snapshot"));
@@ -311,16 +324,17 @@ Expected<BackupReport, QString> backupVenue(const Options &options, const QStrin
         }
         const Expected<int, QString> schema = sql::schemaVersion(*connection, *migrations);
         if (!schema)
-            return unexpected(url.toString() + QStringLiteral(": ") + schema.error());
+            return unexpected(OperationError(url.toString() + QStringLiteral(": ") + schema.error(), 2));
         if (*schema == 0)
-            return unexpected(QStringLiteral("%1 holds no venue (it has no schema)").arg(url.toString()));
+            return unexpected(OperationError(QStringLiteral("%1 holds no venue (it has no schema)").arg(url.toString()), 2));
         if (*schema < migrations->latestVersion())
-            return unexpected(QStringLiteral("%1: the schema is at version %2 and this bourse's is %3: back it up "
-                                             "with the bourse that runs it, or start this one on it once to "
-                                             "migrate it")
-                                  .arg(url.toString())
-                                  .arg(*schema)
-                                  .arg(migrations->latestVersion()));
+            return unexpected(OperationError(QStringLiteral("%1: the schema is at version %2 and this bourse's is %3: "
+                                                            "back it up with the bourse that runs it, or start this "
+                                                            "one on it once to migrate it")
+                                                 .arg(url.toString())
+                                                 .arg(*schema)
+                                                 .arg(migrations->latestVersion()),
+                                             2));
         manifest.schemaVersion = *schema;
 
         if (sqlite) {
@@ -342,7 +356,8 @@ Expected<BackupReport, QString> backupVenue(const Options &options, const QStrin
                 return unexpected(check.error());
             manifest.journal = check->position;
             manifest.stateHash = check->stateHash;
-            connection->execute(QStringLiteral("COMMIT"));
+            if (std::optional<QString> error = connection->execute(QStringLiteral("COMMIT")))
+                return unexpected(url.toString() + QStringLiteral(": ") + *error);
         }
     }
     if (sqlite) {
@@ -405,7 +420,7 @@ Expected<BackupReport, QString> backupVenue(const Options &options, const QStrin
     return BackupReport{destination, manifest, timer.elapsed()};
 }
 
-Expected<RestoreReport, QString> restoreVenue(const Options &options, const QString &source)
+Expected<RestoreReport, OperationError> restoreVenue(const Options &options, const QString &source)
 {
     QElapsedTimer timer;
     timer.start();
@@ -461,17 +476,50 @@ Expected<RestoreReport, QString> restoreVenue(const Options &options, const QStr
     report.database = url.toString();
     report.schemaFrom = manifest->schemaVersion;
     const QString stamp = timeStamp();
-    const auto keepAside = [&](const QString &path) -> std::optional<QString> {
-        if (!QFileInfo::exists(path))
-            return std::nullopt;
-        const QString aside = path + QStringLiteral(".before-restore-") + stamp;
-        if (!QFile::rename(path, aside))
-            return QStringLiteral("cannot rename %1 to %2").arg(quoted(path), quoted(aside));
-        report.keptAside.append(aside);
-        return std::nullopt;
-    };
     if (std::optional<QString> error = createDataDir(options.dataDir))
         return unexpected(*error);
+    const QDir dataDir(options.dataDir);
+
+    // Run as root (by an admin, on the service's venue), what it installs belongs to the data dir's owner:
+    // the service's user must be able to open it.
+    std::optional<std::pair<uid_t, gid_t>> owner;
+    if (::geteuid() == 0) {
+        struct stat info;
+        if (::stat(QFile::encodeName(options.dataDir).constData(), &info) == 0)
+            owner = std::pair{info.st_uid, info.st_gid};
+    }
+    const auto stage = [&](const QString &from, const QString &to) -> std::optional<QString> {
+        QFile::remove(to);
+        if (std::optional<QString> error = copyPrivate(from, to))
+            return error;
+        if (owner && ::chown(QFile::encodeName(to).constData(), owner->first, owner->second) != 0)
+            return QStringLiteral("cannot give %1 to the data dir's owner").arg(quoted(to));
+        return std::nullopt;
+    };
+    // Staged files go again unless they were put in place.
+    QStringList staged;
+    const auto removeStaged = qScopeGuard([&] {
+        for (const QString &path : std::as_const(staged)) {
+            for (const char *suffix : {"", "-wal", "-shm"})
+                QFile::remove(path + QLatin1StringView(suffix));
+        }
+    });
+
+    // The data dir's secrets, staged beside their targets.
+    QList<std::pair<QString, QString>> secrets; // staged → target
+    for (const QLatin1StringView secret : kSecretNames) {
+        const BackupFile *file = manifest->file(secret);
+        if (!file)
+            continue;
+        const QString target = dataDir.filePath(secret);
+        if (QFileInfo(target).isFile() && describeFile(options.dataDir, secret).valueOr(BackupFile{}).sha256 == file->sha256)
+            continue; // the same already
+        const QString stagedSecret = dataDir.filePath(QStringLiteral(".%1.restore-%2").arg(secret).arg(::getpid()));
+        staged.append(stagedSecret);
+        if (std::optional<QString> error = stage(backup.filePath(secret), stagedSecret))
+            return unexpected(*error);
+        secrets.append({stagedSecret, target});
+    }
 
     // Held until the restore is done: a PostgreSQL session with the journal's lock, or SQLite's flock.
     std::optional<sql::Connection> lockHolder;
@@ -483,13 +531,44 @@ Expected<RestoreReport, QString> restoreVenue(const Options &options, const QStr
     const QString running = QStringLiteral("a bourse is running on %1: stop it first (restore never replaces a "
                                            "running venue's data)")
                                 .arg(url.toString());
+    // Puts a staged file in place with one rename; what was there stays reachable under its aside name
+    // (a hard link made first), so that the target is never missing.
+    const auto install = [&](const QString &from, const QString &target) -> std::optional<QString> {
+        if (QFileInfo::exists(target)) {
+            const QString aside = target + QStringLiteral(".before-restore-") + stamp;
+            if (::link(QFile::encodeName(target).constData(), QFile::encodeName(aside).constData()) != 0)
+                return QStringLiteral("cannot keep %1 as %2: %3")
+                    .arg(quoted(target), quoted(aside), QString::fromLocal8Bit(std::strerror(errno)));
+            report.keptAside.append(aside);
+        }
+        if (::rename(QFile::encodeName(from).constData(), QFile::encodeName(target).constData()) != 0)
+            return QStringLiteral("cannot put %1 in place: %2")
+                .arg(quoted(target), QString::fromLocal8Bit(std::strerror(errno)));
+        staged.removeAll(from);
+        report.installed.append(target);
+        return std::nullopt;
+    };
+    const auto installSecrets = [&]() -> std::optional<QString> {
+        for (const auto &[from, target] : std::as_const(secrets)) {
+            if (std::optional<QString> error = install(from, target))
+                return error;
+        }
+        return sql::syncPath(options.dataDir) ? std::nullopt
+                                              : std::optional<QString>(QStringLiteral("cannot sync %1").arg(quoted(options.dataDir)));
+    };
+    // Once something is in place, a failure says what restore already did.
+    const auto partly = [&](const QString &error) {
+        return QStringLiteral("%1 (already done: installed %2; kept aside %3)")
+            .arg(error, report.installed.join(QStringLiteral(", ")), report.keptAside.join(QStringLiteral(", ")));
+    };
 
     if (url.driver == sql::DatabaseUrl::Driver::Sqlite) {
         const QString targetPath = url.path;
         const QString targetDir = QFileInfo(targetPath).absolutePath();
         if (!QDir().mkpath(targetDir))
             return unexpected(QStringLiteral("cannot create %1").arg(quoted(targetDir)));
-        // The same flock(2) a running bourse holds on its database (openVenue).
+        // The same flock(2) a running bourse holds on its database (openVenue). A bourse that starts while
+        // this holds it is refused; once the restored file is in place, a new one opens that.
         if (QFileInfo::exists(targetPath)) {
             sqliteLock = ::open(QFile::encodeName(targetPath).constData(), O_RDONLY | O_CLOEXEC);
             if (sqliteLock < 0)
@@ -498,18 +577,13 @@ Expected<RestoreReport, QString> restoreVenue(const Options &options, const QStr
                 return unexpected(running);
         }
         // Staged beside the target, on its file system, so that putting it in place is one rename.
-        const QString staged = QDir(targetDir).filePath(QStringLiteral(".bourse-restore-%1.db").arg(::getpid()));
-        const auto removeStaged = [&] {
-            for (const char *suffix : {"", "-wal", "-shm"})
-                QFile::remove(staged + QLatin1StringView(suffix));
-        };
-        removeStaged();
-        auto unstage = qScopeGuard(removeStaged);
-        if (std::optional<QString> error = copyPrivate(backup.filePath(kSqliteName), staged))
+        const QString stagedDatabase = QDir(targetDir).filePath(QStringLiteral(".bourse-restore-%1.db").arg(::getpid()));
+        staged.append(stagedDatabase);
+        if (std::optional<QString> error = stage(backup.filePath(kSqliteName), stagedDatabase))
             return unexpected(*error);
         {
             Expected<sql::Connection, QString> connection =
-                sql::ConnectionFactory(sql::DatabaseUrl::sqlite(staged)).open(u"restore");
+                sql::ConnectionFactory(sql::DatabaseUrl::sqlite(stagedDatabase)).open(u"restore");
             if (!connection)
                 return unexpected(connection.error());
             const QString what = quoted(backup.filePath(kSqliteName));
@@ -526,21 +600,39 @@ Expected<RestoreReport, QString> restoreVenue(const Options &options, const QStr
                 return unexpected(check.error());
             if (std::optional<QString> mismatch = matchesManifest(*check, *manifest, what))
                 return unexpected(*mismatch);
+        } // closed: its -wal is folded in and gone
+        // The venue being replaced: its log folded into the file first (no bourse runs on it: we hold its
+        // lock), so that the copy kept aside is whole on its own.
+        if (sqliteLock >= 0) {
+            {
+                Expected<sql::Connection, QString> old =
+                    sql::ConnectionFactory(sql::DatabaseUrl::sqlite(targetPath)).open(u"restore-old");
+                if (!old)
+                    return unexpected(old.error());
+                QSqlQuery checkpoint(old->database());
+                if (!checkpoint.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")) || !checkpoint.next()
+                    || checkpoint.value(0).toInt() != 0)
+                    return unexpected(QStringLiteral("cannot fold %1's log into it; nothing was changed").arg(quoted(targetPath)));
+            }
+            if (QFileInfo(targetPath + QStringLiteral("-wal")).size() > 0)
+                return unexpected(QStringLiteral("%1-wal still holds data; nothing was changed").arg(targetPath));
+            QFile::remove(targetPath + QStringLiteral("-wal"));
+            QFile::remove(targetPath + QStringLiteral("-shm"));
         }
-        for (const char *suffix : {"", "-wal", "-shm"}) {
-            if (std::optional<QString> error = keepAside(targetPath + QLatin1StringView(suffix)))
-                return unexpected(*error);
-        }
-        if (!QFile::rename(staged, targetPath) || !sql::syncPath(targetDir))
-            return unexpected(QStringLiteral("cannot put %1 in place").arg(quoted(targetPath)));
-        unstage.dismiss();
-        report.installed.append(targetPath);
+        if (std::optional<QString> error = installSecrets())
+            return unexpected(partly(*error));
+        // Last, the database: one rename over the old file, which stays reachable under its aside name.
+        if (std::optional<QString> error = install(stagedDatabase, targetPath))
+            return unexpected(partly(*error));
+        if (!sql::syncPath(targetDir))
+            return unexpected(partly(QStringLiteral("cannot sync %1").arg(quoted(targetDir))));
     } else {
         Expected<sql::Connection, QString> connection = sql::ConnectionFactory(url).open(u"restore");
         if (!connection)
-            return unexpected(connection.error());
-        if (sql::lockJournal(connection->database(), std::chrono::milliseconds(0)))
-            return unexpected(running);
+            return unexpected(OperationError(connection.error(), 2));
+        if (std::optional<QString> error = sql::lockJournal(connection->database(), std::chrono::milliseconds(0)))
+            return unexpected(error->startsWith(QStringLiteral("another bourse")) ? running
+                                                                                  : url.toString() + QStringLiteral(": ") + *error);
         QSqlQuery tables(connection->database());
         if (!tables.exec(QStringLiteral("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"))
             || !tables.next())
@@ -573,24 +665,12 @@ Expected<RestoreReport, QString> restoreVenue(const Options &options, const QStr
             return unexpected(check.error() + leftAsIs);
         if (std::optional<QString> mismatch = matchesManifest(*check, *manifest, what))
             return unexpected(*mismatch + leftAsIs);
+        report.installed.append(url.toString());
+        if (std::optional<QString> error = installSecrets())
+            return unexpected(partly(*error));
         lockHolder.emplace(std::move(connection.value()));
     }
 
-    // The data dir's secrets: the backup's, with any different ones kept aside.
-    for (const QLatin1StringView secret : kSecretNames) {
-        if (!manifest->file(secret))
-            continue;
-        const QString from = backup.filePath(secret);
-        const QString to = QDir(options.dataDir).filePath(secret);
-        if (QFileInfo(to).isFile() && describeFile(options.dataDir, secret).valueOr(BackupFile{}).sha256
-                                          == manifest->file(secret)->sha256)
-            continue;
-        if (std::optional<QString> error = keepAside(to))
-            return unexpected(*error);
-        if (std::optional<QString> error = copyPrivate(from, to))
-            return unexpected(*error);
-        report.installed.append(to);
-    }
     for (const QLatin1StringView name : kConfigNames) {
         if (manifest->file(name))
             report.configInBackup = backup.filePath(name);

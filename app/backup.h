@@ -25,6 +25,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <utility>
 
 class QSqlDatabase;
 
@@ -56,6 +57,19 @@ struct BackupManifest
     const BackupFile *file(QLatin1StringView name) const;
 };
 
+// Why a backup or restore did not happen: the one line to print, and the exit status: 2 when the venue the
+// options name cannot be used at all (no database there, unreachable, another schema), 1 for the rest.
+struct OperationError
+{
+    OperationError(QString text, int status = 1)
+        : message(std::move(text))
+        , exitCode(status)
+    {}
+
+    QString message;
+    int exitCode = 1;
+};
+
 struct BackupReport
 {
     QString directory;
@@ -66,8 +80,8 @@ struct BackupReport
 // Backs up the venue `options` names (its database, and the data dir's secrets and config) into the new
 // directory `destination`, which must not exist or be empty. Online: a running venue goes on serving. The
 // copy is checked (integrity, the whole journal replayed) before the manifest is written. On failure
-// whatever this made is removed. The error is one line.
-Expected<BackupReport, QString> backupVenue(const Options &options, const QString &destination);
+// whatever this made is removed.
+Expected<BackupReport, OperationError> backupVenue(const Options &options, const QString &destination);
 
 struct RestoreReport
 {
@@ -85,7 +99,10 @@ struct RestoreReport
 // a directory that is not a complete backup, a file whose size or sum differs from the manifest, a database
 // that fails its integrity check or whose journal does not replay to the manifest's state hash, a backup of
 // the other kind of database, a schema newer than this bourse's, and a target that a bourse is running on.
-// A PostgreSQL backup goes into an empty database (create one with createdb). The error is one line.
-Expected<RestoreReport, QString> restoreVenue(const Options &options, const QString &source);
+// A PostgreSQL backup goes into an empty database (create one with createdb). Everything is staged and
+// checked first; then the data dir's secrets and, last, the database are put in place, each with one
+// rename, so that the target always has a whole database: the old one, or the restored one. Run as root,
+// the files it installs get the data dir's owner (the service's user).
+Expected<RestoreReport, OperationError> restoreVenue(const Options &options, const QString &source);
 
 } // namespace bourse::app

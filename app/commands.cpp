@@ -13,6 +13,7 @@
 #include <QFileInfo>
 #include <QLocale>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -97,9 +98,9 @@ int configCheck(const Invocation &invocation)
 
 int backup(const Invocation &invocation)
 {
-    const Expected<BackupReport, QString> report = backupVenue(invocation.options, invocation.operand);
+    const Expected<BackupReport, OperationError> report = backupVenue(invocation.options, invocation.operand);
     if (!report)
-        return fail(invocation.action, report.error());
+        return fail(invocation.action, report.error().message, report.error().exitCode);
     const BackupManifest &manifest = report->manifest;
     print(stdout, QStringLiteral("backed up %1 to %2").arg(invocation.options.database.toString(), report->directory));
     for (const BackupFile &file : manifest.files)
@@ -114,9 +115,9 @@ int backup(const Invocation &invocation)
 
 int restore(const Invocation &invocation)
 {
-    const Expected<RestoreReport, QString> report = restoreVenue(invocation.options, invocation.operand);
+    const Expected<RestoreReport, OperationError> report = restoreVenue(invocation.options, invocation.operand);
     if (!report)
-        return fail(invocation.action, report.error());
+        return fail(invocation.action, report.error().message, report.error().exitCode);
     const BackupManifest &manifest = report->manifest;
     print(stdout, QStringLiteral("restored %1 (made %2 by bourse %3) into %4")
                       .arg(invocation.operand, manifest.createdAt.toString(Qt::ISODate), manifest.bourseVersion,
@@ -145,6 +146,11 @@ int verify(const Invocation &invocation)
         return fail(invocation.action, connection.error(), kExitBadUsage);
     const QString database = invocation.options.database.toString();
     const Expected<sql::VerifyReport, QString> report = sql::verifyJournal(connection->database());
+    if (!report && sql::isReadFailure(report.error()))
+        return fail(invocation.action,
+                    QStringLiteral("%1: %2; nothing was found damaged, but the check did not finish: run it again")
+                        .arg(database, report.error()),
+                    kExitBadUsage);
     if (!report)
         return fail(invocation.action,
                     QStringLiteral("%1: %2; the venue's data is damaged: restore it from a backup taken before the "
@@ -167,6 +173,18 @@ int verify(const Invocation &invocation)
     return kExitDone;
 }
 
+// The terminal as it was before a password prompt turned echo off, for the signal handler below.
+termios g_terminalBeforePrompt{};
+
+// Ctrl-C (or a kill) at a silent prompt must not leave the shell without echo: the terminal is put back,
+// then the signal does what it would have done. Only async-signal-safe calls.
+extern "C" void restoreTerminalAndRaise(int signalNumber)
+{
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_terminalBeforePrompt);
+    std::signal(signalNumber, SIG_DFL);
+    std::raise(signalNumber);
+}
+
 // The new password: asked twice on a terminal (without echo), else the first line of stdin.
 Expected<QString, QString> readNewPassword(const QString &username)
 {
@@ -174,6 +192,9 @@ Expected<QString, QString> readNewPassword(const QString &username)
         termios saved{};
         const bool terminal = ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
         if (terminal && !echo) {
+            g_terminalBeforePrompt = saved;
+            for (const int signalNumber : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+                std::signal(signalNumber, restoreTerminalAndRaise);
             termios quiet = saved;
             quiet.c_lflag &= ~tcflag_t(ECHO);
             ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
@@ -182,6 +203,8 @@ Expected<QString, QString> readNewPassword(const QString &username)
         const bool read = static_cast<bool>(std::getline(std::cin, line));
         if (terminal && !echo) {
             ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+            for (const int signalNumber : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+                std::signal(signalNumber, SIG_DFL);
             std::fputc('\n', stderr);
         }
         if (!read)

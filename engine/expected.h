@@ -2,6 +2,7 @@
 // as exceptions. A minimal stand-in for C++23 std::expected; any thread.
 #pragma once
 
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -28,6 +29,12 @@ public:
     {}
     Expected(Unexpected<E> error)
         : m_state(std::in_place_index<1>, std::move(error.error))
+    {}
+    // An error of another type that E is made from, as std::expected allows (a QString for an error type
+    // that carries more than the message).
+    template<typename G>
+    requires(!std::is_same_v<G, E> && std::is_constructible_v<E, G>) Expected(Unexpected<G> error)
+        : m_state(std::in_place_index<1>, E(std::move(error.error)))
     {}
 
     bool hasValue() const { return m_state.index() == 0; }

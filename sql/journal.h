@@ -132,8 +132,9 @@ struct VerifyReport
 // Reads in one read-only transaction (PostgreSQL: REPEATABLE READ; SQLite: one read transaction with
 // query_only set), so it sees one consistent state while a venue goes on writing beside it. Memory stays
 // bounded by a stretch of commands and the engine's state, however long the journal. The error names the
-// first damaged row and what differs (one line, without advice). `progress`, when given, is called on this
-// thread after each stretch of commands.
+// first damaged row and what differs (one line, without advice); an error that begins with "reading" or
+// "starting" is the database failing to answer (a lost connection, a timeout), not damage: see
+// isReadFailure(). `progress`, when given, is called on this thread after each stretch of commands.
 // ReadView::Callers: the caller has begun a read transaction on `db` already (PostgreSQL: REPEATABLE READ,
 // e.g. the one whose snapshot a backup's pg_dump imports) and verification reads in it, beginning and
 // ending nothing.
@@ -141,6 +142,12 @@ enum class ReadView : std::uint8_t { Own, Callers };
 Expected<VerifyReport, QString> verifyJournal(QSqlDatabase &db,
                                               const std::function<void(const VerifyProgress &)> &progress = {},
                                               ReadView view = ReadView::Own);
+
+// Whether a verifyJournal() error is the database failing to answer rather than damage it found.
+inline bool isReadFailure(const QString &verifyError)
+{
+    return verifyError.startsWith(QLatin1StringView("reading ")) || verifyError.startsWith(QLatin1StringView("starting "));
+}
 
 // A state hash as the reports print it: 16 lowercase hex digits.
 QString formatStateHash(std::uint64_t hash);

@@ -35,6 +35,9 @@
 #include <csignal>
 #include <memory>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace bourse;
 using bourse::test::Bourse;
 
@@ -204,6 +207,7 @@ private slots:
     void damagedBackupIsRefused_data();
     void damagedBackupIsRefused();
     void restoreIntoARunningVenueIsRefused();
+    void restoreOverAKilledVenueKeepsItWhole();
     void resetPassword();
     void verify();
 
@@ -389,6 +393,9 @@ void tst_Operations::backupWhileOrdersFlowThenRestore()
     QCOMPARE(run(QStringList{QStringLiteral("backup"), path(QStringLiteral("quiet"))} + original, &output, &error), 0);
     const VenueState originalState = stateOf(api, tokens);
     QCOMPARE(originalState.orders.size(), kTraders);
+    // Not over the running original.
+    QCOMPARE(run(QStringList{QStringLiteral("restore"), path(QStringLiteral("quiet"))} + original, &output, &error), 1);
+    QVERIFY2(error.contains("a bourse is running on ") && error.contains(": stop it first"), error.constData());
     qsizetype originalOrders = 0;
     for (const QJsonArray &orders : originalState.orders)
         originalOrders += orders.size();
@@ -565,6 +572,12 @@ void tst_Operations::restoreIntoARunningVenueIsRefused()
     QByteArray output;
     QByteArray error;
     QCOMPARE(run(QStringList{QStringLiteral("backup"), path(QStringLiteral("backup"))} + venue, &output, &error), 0);
+    // No venue there: exit 2, as for any option naming an unusable venue.
+    QCOMPARE(run({QStringLiteral("backup"), path(QStringLiteral("b2")), QStringLiteral("--data-dir"), path(QStringLiteral("none"))},
+                 &output, &error),
+             2);
+    QVERIFY2(error.contains("there is no venue database at"), error.constData());
+    QVERIFY(!QFileInfo::exists(path(QStringLiteral("b2"))));
     // Not into an existing, non-empty directory either.
     QCOMPARE(run(QStringList{QStringLiteral("backup"), path(QStringLiteral("backup"))} + venue, &output, &error), 1);
     QVERIFY2(error.contains("is not empty: a backup goes into a new or empty directory"), error.constData());
@@ -580,6 +593,75 @@ void tst_Operations::restoreIntoARunningVenueIsRefused()
     QCOMPARE(run(QStringList{QStringLiteral("restore"), path(QStringLiteral("backup"))} + venue, &output, &error), 0);
     QVERIFY2(output.contains("kept aside " + database.toUtf8() + ".before-restore-"), output.constData());
     QCOMPARE(QDir(venue[1]).entryList(QDir::Files).filter(QStringLiteral("bourse.db.before-restore-")).size(), 1);
+
+    // Into a data dir that belongs to another user (as an admin restores the service's venue, as root): what
+    // it installs is that user's, mode 0600. Not root (a developer's run), the files are the runner's.
+    const QString owned = path(QStringLiteral("owned"));
+    QVERIFY(QDir().mkpath(owned));
+    const bool root = ::geteuid() == 0;
+    const uid_t uid = root ? 65534 : ::geteuid();
+    const gid_t gid = root ? 65534 : ::getegid();
+    if (root)
+        QCOMPARE(::chown(QFile::encodeName(owned).constData(), uid, gid), 0);
+    QCOMPARE(run({QStringLiteral("restore"), path(QStringLiteral("backup")), QStringLiteral("--data-dir"), owned}, &output,
+                 &error),
+             0);
+    for (const char *name : {"bourse.db", "jwt.key"}) {
+        struct stat info;
+        QCOMPARE(::stat(QFile::encodeName(QDir(owned).filePath(QLatin1StringView(name))).constData(), &info), 0);
+        QCOMPARE(info.st_uid, uid);
+        QCOMPARE(info.st_gid, gid);
+        QCOMPARE(int(info.st_mode & 07777), 0600);
+    }
+}
+
+// A venue killed with SIGKILL leaves committed data in its -wal file. Restoring over it folds that log into
+// the database before keeping the database aside, so the copy kept aside is whole on its own; the venue's
+// place never holds anything but a whole database.
+void tst_Operations::restoreOverAKilledVenueKeepsItWhole()
+{
+    const QStringList venue = makeVenue(QStringLiteral("venue"));
+    QVERIFY(!venue.isEmpty());
+    QByteArray output;
+    QByteArray error;
+    QCOMPARE(run(QStringList{QStringLiteral("backup"), path(QStringLiteral("backup"))} + venue, &output, &error), 0);
+
+    // More users after the backup, then the venue killed: they are in its -wal only.
+    quint16 port = 0;
+    std::unique_ptr<Bourse> running = startVenue(venue, &port);
+    QCOMPARE(running->process().state(), QProcess::Running);
+    Api api(port);
+    const QString admin = api.login(QStringLiteral("admin"), kAdminPassword);
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(api.call("POST", QStringLiteral("/admin/users"),
+                          QJsonObject{{"username", QStringLiteral("late%1").arg(i)}, {"password", kTraderPassword},
+                                      {"role", "trader"}},
+                          admin)
+                     .status,
+                 201);
+    }
+    running->process().kill();
+    QVERIFY(running->process().waitForFinished(10'000));
+    const QString database = QDir(venue[1]).filePath(QStringLiteral("bourse.db"));
+    QVERIFY(QFileInfo(database + QStringLiteral("-wal")).size() > 0);
+
+    QCOMPARE(run(QStringList{QStringLiteral("restore"), path(QStringLiteral("backup"))} + venue, &output, &error), 0);
+    const QStringList aside = QDir(venue[1]).entryList({QStringLiteral("bourse.db.before-restore-*")}, QDir::Files);
+    QCOMPARE(aside.size(), 1);
+    QVERIFY(!QFileInfo::exists(QDir(venue[1]).filePath(aside[0] + QStringLiteral("-wal"))));
+    const auto users = [](const QString &file) {
+        const sql::ConnectionFactory factory(sql::DatabaseUrl::sqlite(file));
+        auto connection = factory.open(u"count");
+        QSqlQuery query(connection ? connection->database() : QSqlDatabase());
+        return query.exec(QStringLiteral("SELECT COUNT(*) FROM users")) && query.next() ? query.value(0).toInt() : -1;
+    };
+    // A copy of the kept file (opening the original would give it a -wal of its own): admin, the traders and
+    // the three late users.
+    const QString copy = path(QStringLiteral("aside-copy.db"));
+    QVERIFY(QFile::copy(QDir(venue[1]).filePath(aside[0]), copy));
+    QCOMPARE(users(copy), 1 + kTraders + 3);
+    QCOMPARE(users(database), 1 + kTraders); // the backup's
+    QCOMPARE(run(QStringList{QStringLiteral("verify")} + venue, &output, &error), 0);
 }
 
 void tst_Operations::resetPassword()
