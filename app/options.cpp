@@ -16,8 +16,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <optional>
 #include <string_view>
+
+#include <sys/stat.h>
 
 #ifndef BOURSE_VERSION
 #error "BOURSE_VERSION must be defined by the build (the CMake project version)"
@@ -207,7 +210,16 @@ bool isIpv4(QStringView text)
     return true;
 }
 
-Expected<QString, QString> resolveDataDir(const Sourced &setting)
+// What a check of a path covers. A start needs the data dir and the TLS files usable by this process;
+// `bourse config check` judges the file, whoever runs it: an operator who checks the service's config cannot
+// write its 0700 data dir or read its key, and the file is not wrong for that (a start as the service checks it).
+enum class Access : std::uint8_t {
+    ThisProcess, // writable data dir, readable TLS files
+    FileOnly,    // paths that exist are of the right kind; a file's contents are checked when it can be read
+};
+
+// The data dir's absolute path; with Access::ThisProcess an existing one must also be writable.
+Expected<QString, QString> checkDataDir(const Sourced &setting, Access access)
 {
     if (setting.value.isEmpty())
         return unexpected(QStringLiteral("%1: must not be empty").arg(setting.source));
@@ -215,9 +227,14 @@ Expected<QString, QString> resolveDataDir(const Sourced &setting)
     const QFileInfo info(path);
     if (info.exists() && !info.isDir())
         return unexpected(QStringLiteral("%1: %2 exists and is not a directory").arg(setting.source, quoted(path)));
-    if (info.exists() && !info.isWritable())
+    if (access == Access::ThisProcess && info.exists() && !info.isWritable())
         return unexpected(QStringLiteral("%1: %2 is not writable").arg(setting.source, quoted(path)));
     return path;
+}
+
+Expected<QString, QString> resolveDataDir(const Sourced &setting)
+{
+    return checkDataDir(setting, Access::ThisProcess);
 }
 
 template<typename T>
@@ -253,7 +270,8 @@ Expected<std::optional<T>, QString> resolveSetting(const QList<Sourced> &sources
 }
 
 // ---- the check of each setting's value: parseOptions runs it on every source of the setting, and
-// checkConfigFile on the file's entries, so that `bourse config check` and a start say the same.
+// checkConfigFile on the file's entries, so that `bourse config check` and a start say the same (but for what
+// depends on who runs it: Access).
 
 Expected<ListenAddress, QString> checkListen(const Sourced &source)
 {
@@ -306,33 +324,49 @@ bool holdsPrivateKey(const QByteArray &pem)
     return !QSslKey(pem, QSsl::Rsa, QSsl::Pem).isNull() || !QSslKey(pem, QSsl::Ec, QSsl::Pem).isNull();
 }
 
+// Whether `path` is certainly no file: it does not exist or is a directory. A path in a directory this process
+// may not search may be a file: it cannot tell.
+bool notThere(const QString &path)
+{
+    struct stat status{};
+    if (::stat(QFile::encodeName(path).constData(), &status) == 0)
+        return S_ISDIR(status.st_mode);
+    return errno != EACCES;
+}
+
 // A TLS file, read and checked now so that a bad one is a bad option (exit 2), not a server that cannot start:
-// its absolute path, or "" for none (as the shipped config file writes it).
-Expected<QString, QString> checkPemFile(const Sourced &source, bool (*holds)(const QByteArray &), QLatin1StringView what)
+// its absolute path, or "" for none (as the shipped config file writes it). With Access::FileOnly a file this
+// process may not read passes unchecked unless it is certainly missing or a directory.
+Expected<QString, QString> checkPemFile(const Sourced &source, bool (*holds)(const QByteArray &),
+                                        QLatin1StringView what, Access access)
 {
     if (source.value.isEmpty())
         return QString();
     const QString path = absolutePath(source.value, source.baseDir);
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (access == Access::FileOnly && !notThere(path))
+            return path;
         return unexpected(QStringLiteral("%1: cannot read %2").arg(source.source, quoted(path)));
+    }
     if (!holds(file.readAll()))
         return unexpected(QStringLiteral("%1: %2 holds no %3").arg(source.source, quoted(path), what));
     return path;
 }
 
-Expected<QString, QString> checkCertificate(const Sourced &source)
+Expected<QString, QString> checkCertificate(const Sourced &source, Access access)
 {
-    return checkPemFile(source, holdsCertificate, QLatin1StringView("PEM certificate"));
+    return checkPemFile(source, holdsCertificate, QLatin1StringView("PEM certificate"), access);
 }
 
-Expected<QString, QString> checkPrivateKey(const Sourced &source)
+Expected<QString, QString> checkPrivateKey(const Sourced &source, Access access)
 {
-    return checkPemFile(source, holdsPrivateKey, QLatin1StringView("unencrypted PEM RSA or EC private key"));
+    return checkPemFile(source, holdsPrivateKey, QLatin1StringView("unencrypted PEM RSA or EC private key"), access);
 }
 
-// The check of one top-level config key's value: the function parseOptions resolves that setting with.
-std::optional<QString> problemWith(const Setting &setting, const Sourced &source)
+// The check of one top-level config key's value: the function parseOptions resolves that setting with, for
+// `access`'s part of it.
+std::optional<QString> problemWith(const Setting &setting, const Sourced &source, Access access)
 {
     const auto problem = [](const auto &checked) -> std::optional<QString> {
         if (checked)
@@ -342,7 +376,7 @@ std::optional<QString> problemWith(const Setting &setting, const Sourced &source
     if (setting.key == kListen.key)
         return problem(checkListen(source));
     if (setting.key == kDataDir.key)
-        return problem(resolveDataDir(source));
+        return problem(checkDataDir(source, access));
     if (setting.key == kDatabaseUrl.key)
         return problem(checkDatabaseUrl(source));
     if (setting.key == kLogFormat.key)
@@ -352,9 +386,9 @@ std::optional<QString> problemWith(const Setting &setting, const Sourced &source
     if (setting.key == kSnapshotEvery.key)
         return problem(checkSnapshotEvery(source));
     if (setting.key == kTlsCertificate.key)
-        return problem(checkCertificate(source));
+        return problem(checkCertificate(source, access));
     if (setting.key == kTlsKey.key)
-        return problem(checkPrivateKey(source));
+        return problem(checkPrivateKey(source, access));
     return source.source + QStringLiteral(": bourse has no check for this key"); // a key added without one
 }
 
@@ -456,6 +490,7 @@ FileEntries sortEntries(const ConfigFile &config, const QString &fileName)
 {
     FileEntries sorted;
     const QString configDir = QFileInfo(fileName).absolutePath();
+    const bool ini = ConfigFile::syntaxFor(fileName) == ConfigFile::Syntax::Ini;
     QSet<QString> unknownTables;
     for (const ConfigTable &table : config.tables()) {
         if (table.name == kLimitsTable)
@@ -491,11 +526,13 @@ FileEntries sortEntries(const ConfigFile &config, const QString &fileName)
             sorted.problems.append({entry.line, source + QStringLiteral(": unknown key") + hint});
             continue;
         }
-        // An integer setting may also come as a string (an INI file has no other kind); either way its text is
-        // checked like the command line's.
+        // An integer setting is a TOML integer in a TOML file (+5 and 1_000 are TOML integers, "5" is a string),
+        // and text in an INI file, which has no other kind; either way its text is then checked like the command
+        // line's.
         const bool wantsInteger = found.limit || found.setting->integer;
         const bool integer = wantsInteger && entry.value.type == ConfigValue::Type::Integer;
-        if (!integer && entry.value.type != ConfigValue::Type::String) {
+        const bool textAllowed = !wantsInteger || ini;
+        if (!integer && !(textAllowed && entry.value.type == ConfigValue::Type::String)) {
             sorted.problems.append(
                 {entry.line, QStringLiteral("%1: expected %2, got %3")
                                  .arg(source, wantsInteger ? QStringLiteral("an integer") : QStringLiteral("a string"),
@@ -594,7 +631,7 @@ QStringList checkConfigFile(const QString &path, const QString &workingDirectory
             else
                 problem = next.error();
         } else {
-            problem = problemWith(*entry.setting, entry.value);
+            problem = problemWith(*entry.setting, entry.value, Access::FileOnly);
             if (entry.setting->key == kTlsCertificate.key)
                 certificate = &entry;
             if (entry.setting->key == kTlsKey.key)
@@ -777,10 +814,12 @@ Expected<Invocation, QString> parseOptions(const OptionsInput &input)
     const bool hasKey = !keys.isEmpty() && !keys.constFirst().value.isEmpty();
     if (hasCertificate != hasKey)
         return unexpected(QStringLiteral("--tls-cert and --tls-key go together: give both or neither"));
-    const auto certificate = resolveSetting<QString>(certificates, checkCertificate);
+    const auto certificate = resolveSetting<QString>(
+        certificates, [](const Sourced &source) { return checkCertificate(source, Access::ThisProcess); });
     if (!certificate)
         return unexpected(certificate.error());
-    const auto key = resolveSetting<QString>(keys, checkPrivateKey);
+    const auto key = resolveSetting<QString>(
+        keys, [](const Sourced &source) { return checkPrivateKey(source, Access::ThisProcess); });
     if (!key)
         return unexpected(key.error());
     if (hasCertificate) {

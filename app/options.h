@@ -51,7 +51,9 @@ struct Options
 // Checks the config file `path` (relative to `workingDirectory`) on its own, as `bourse config check` does:
 // every problem found, one line each in file order ("FILE:LINE: key: problem", with FILE the absolute path,
 // as parseOptions names it), or none when the file is valid. The checks are parseOptions' own; relative paths
-// in the file are relative to its directory, and the environment and command line do not come into it.
+// in the file are relative to its directory, and the environment and command line do not come into it. Nor
+// does who runs it: a data_dir it cannot write, or a TLS file that exists but it cannot read (the service's,
+// checked by an operator), is no problem of the file; a start still refuses them.
 QStringList checkConfigFile(const QString &path, const QString &workingDirectory);
 
 // Every key a config file may set, in the order the shipped bourse.toml documents them; a key of a table is

@@ -103,6 +103,8 @@ std::optional<QString> VenueServer::prepare(MarketState market)
     for (const QString &key : std::as_const(skipped))
         qCWarning(lcServer).noquote() << "the stored setting" << key
                                       << "is not valid any more; using the value the venue starts with";
+    for (const QString &line : overriddenFileLimits(m_config.settingsDefaults, settings))
+        qCWarning(lcServer).noquote() << line;
     const auto figures = await(m_queries->submit([](QSqlDatabase &db) { return readFigures(db); }));
     if (!figures)
         return QStringLiteral("cannot read the venue's figures: %1").arg(figures.error().message);

@@ -330,4 +330,68 @@ VenueSettings settingsFromRows(const VenueSettings &base, const std::vector<std:
     return settings;
 }
 
+namespace {
+
+// A [limits] key of the config file and the part of VenueSettings it sets.
+struct FileLimit
+{
+    std::string_view member; // the top-level member that holds it
+    QLatin1StringView key;   // in [limits]
+    int (*value)(const VenueSettings &);
+};
+
+constexpr std::array kFileLimits{
+    FileLimit{"max_body_bytes", QLatin1StringView("max_body_bytes"),
+              [](const VenueSettings &s) { return s.maxBodyBytes; }},
+    FileLimit{"keep_alive_idle_s", QLatin1StringView("keep_alive_idle_seconds"),
+              [](const VenueSettings &s) { return s.keepAliveIdleSeconds; }},
+    FileLimit{"header_timeout_s", QLatin1StringView("header_timeout_seconds"),
+              [](const VenueSettings &s) { return s.headerTimeoutSeconds; }},
+    FileLimit{"login_throttle", QLatin1StringView("login_max_failures"),
+              [](const VenueSettings &s) { return s.loginMaxFailures; }},
+    FileLimit{"login_throttle", QLatin1StringView("login_window_seconds"),
+              [](const VenueSettings &s) { return s.loginWindowSeconds; }},
+    FileLimit{"rate_limits", QLatin1StringView("rate_anonymous_capacity"),
+              [](const VenueSettings &s) { return int(s.anonymous.capacity); }},
+    FileLimit{"rate_limits", QLatin1StringView("rate_anonymous_per_second"),
+              [](const VenueSettings &s) { return int(s.anonymous.refillPerSecond); }},
+    FileLimit{"rate_limits", QLatin1StringView("rate_default_capacity"),
+              [](const VenueSettings &s) { return int(s.standard.capacity); }},
+    FileLimit{"rate_limits", QLatin1StringView("rate_default_per_second"),
+              [](const VenueSettings &s) { return int(s.standard.refillPerSecond); }},
+    FileLimit{"rate_limits", QLatin1StringView("rate_pro_capacity"),
+              [](const VenueSettings &s) { return int(s.pro.capacity); }},
+    FileLimit{"rate_limits", QLatin1StringView("rate_pro_per_second"),
+              [](const VenueSettings &s) { return int(s.pro.refillPerSecond); }},
+};
+
+} // namespace
+
+QStringList overriddenFileLimits(const VenueSettings &base, const VenueSettings &settings)
+{
+    const VenueSettings defaults;
+    QStringList lines;
+    for (std::string_view member : kMembers) {
+        if (rowOf(settings, member) == rowOf(base, member))
+            continue; // no stored row changed it
+        QStringList keys;
+        for (const FileLimit &limit : kFileLimits) {
+            if (limit.member == member && limit.value(base) != limit.value(defaults))
+                keys.append(limit.key);
+        }
+        if (keys.isEmpty())
+            continue; // the file left it at its default: nothing of the file's is lost
+        // An object member is named: "(login_throttle {...})" says where in the admin panel it is.
+        QString stored = rowOf(settings, member).second;
+        if (stored.startsWith(u'{'))
+            stored = QString::fromUtf8(member.data(), qsizetype(member.size())) + u' ' + stored;
+        lines.append(QStringLiteral("the config file's [limits] %1 %2 overridden by the value an admin saved (%3); "
+                                    "change %4 in the admin panel")
+                         .arg(keys.join(QStringLiteral(", ")),
+                              keys.size() == 1 ? QStringLiteral("is") : QStringLiteral("are"), stored,
+                              keys.size() == 1 ? QStringLiteral("it") : QStringLiteral("them")));
+    }
+    return lines;
+}
+
 } // namespace bourse::server

@@ -68,4 +68,11 @@ Expected<VenueSettings, SettingsError> applySettingsPatch(const VenueSettings &c
 VenueSettings settingsFromRows(const VenueSettings &base, const std::vector<std::pair<QString, QString>> &rows,
                                QStringList *skipped = nullptr);
 
+// The config file's [limits] that stored rows override, one line per top-level member where `base` (the
+// settings the venue starts with) differs from the built-in defaults and `settings` (settingsFromRows' result)
+// differs from `base`, naming the [limits] keys the file changed and the stored value: "the config file's
+// [limits] max_body_bytes is overridden by the value an admin saved (2048); change it in the admin panel".
+// A venue whose admins saved every member before only the changed ones were stored warns this way at start.
+QStringList overriddenFileLimits(const VenueSettings &base, const VenueSettings &settings);
+
 } // namespace bourse::server

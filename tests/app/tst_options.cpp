@@ -3,8 +3,8 @@
 // exact one-line error. parseOptions() only reads, so the error rows also check that nothing was created.
 // The config file: every key the shipped bourse.toml documents is one the parser knows and reaches Options,
 // [limits] included; a bad value for every key; checkConfigFile() (`bourse config check`) lists every
-// problem in file order, with parseOptions' own messages. "$TMP" in a row stands for the test's temporary
-// directory.
+// problem in file order, with parseOptions' own messages, whoever runs it (a data dir or TLS file the runner
+// may not use is a start's problem, not the file's). "$TMP" in a row stands for the test's temporary directory.
 #include "options.h"
 
 #include <QDir>
@@ -12,10 +12,15 @@
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace bourse::app;
 
@@ -54,6 +59,8 @@ private slots:
     void badConfigValues();
     void configCheck_data();
     void configCheck();
+    void configCheckIsAboutTheFile_data();
+    void configCheckIsAboutTheFile();
 
 private:
     QString expand(const QString &text) const { return QString(text).replace(QStringLiteral("$TMP"), m_dir->path()); }
@@ -667,8 +674,8 @@ void tst_Options::errors_data()
            "1: snapshot_every: expected a whole number of commands from 1 to 1000000000, got \"-3\"");
     config("a boolean for snapshot_every", "snapshot_every = true",
            "1: snapshot_every: expected an integer, got a boolean");
-    config("words for snapshot_every", "snapshot_every = \"often\"",
-           "1: snapshot_every: expected a whole number of commands from 1 to 1000000000, got \"often\"");
+    config("a string for snapshot_every", "snapshot_every = \"250\"",
+           "1: snapshot_every: expected an integer, got a string");
     QTest::newRow("--snapshot-every past the maximum")
         << QStringList{"--snapshot-every", "1000000001"} << none << none
         << "--snapshot-every: expected a whole number of commands from 1 to 1000000000, got \"1000000001\"";
@@ -850,18 +857,26 @@ QList<BadConfig> badConfigs()
         {"rate_anonymous_per_second above its range", "limits.rate_anonymous_per_second", "c.toml",
          "[limits]\nrate_anonymous_per_second = 1000001",
          "2: limits.rate_anonymous_per_second: expected an integer from 1 to 1000000, got \"1000001\""},
-        {"rate_default_capacity in words", "limits.rate_default_capacity", "c.toml",
-         "[limits]\nrate_default_capacity = \"many\"",
+        {"INI: rate_default_capacity in words", "limits.rate_default_capacity", "c.ini",
+         "[limits]\nrate_default_capacity = many",
          "2: limits.rate_default_capacity: expected an integer from 1 to 1000000, got \"many\""},
         {"rate_default_per_second a boolean", "limits.rate_default_per_second", "c.toml",
          "[limits]\nrate_default_per_second = true",
          "2: limits.rate_default_per_second: expected an integer, got a boolean"},
-        {"rate_pro_capacity a decimal string", "limits.rate_pro_capacity", "c.toml",
-         "[limits]\nrate_pro_capacity = \"1.5\"",
-         "2: limits.rate_pro_capacity: expected an integer from 1 to 1000000, got \"1.5\""},
+        {"rate_pro_capacity a quoted number", "limits.rate_pro_capacity", "c.toml",
+         "[limits]\nrate_pro_capacity = \"1500\"", "2: limits.rate_pro_capacity: expected an integer, got a string"},
         {"rate_pro_per_second the largest integer", "limits.rate_pro_per_second", "c.toml",
          "[limits]\nrate_pro_per_second = 9223372036854775807",
          "2: limits.rate_pro_per_second: expected an integer from 1 to 1000000, got \"9223372036854775807\""},
+        // TOML: an integer key takes a TOML integer, never a string of digits.
+        {"TOML: max_body_bytes as a string", nullptr, "c.toml", "[limits]\nmax_body_bytes = \"2048\"",
+         "2: limits.max_body_bytes: expected an integer, got a string"},
+        {"TOML: a limit as a literal string", nullptr, "c.toml", "[limits]\nlogin_max_failures = '5'",
+         "2: limits.login_max_failures: expected an integer, got a string"},
+        {"TOML: snapshot_every as a string", nullptr, "c.toml", "snapshot_every = \"100000\"",
+         "1: snapshot_every: expected an integer, got a string"},
+        {"INI: a decimal limit", nullptr, "c.ini", "[limits]\nrate_pro_capacity = 1.5",
+         "2: limits.rate_pro_capacity: expected an integer from 1 to 1000000, got \"1.5\""},
         // Keys and tables.
         {"a float in [limits]", nullptr, "c.toml", "[limits]\nmax_body_bytes = 1.5",
          "2: limits.max_body_bytes: floats are not supported"},
@@ -1052,10 +1067,18 @@ void tst_Options::limits_data()
         << "log_level = \"debug\"\n[limits]\nmax_body_bytes = 2048\nrate_pro_capacity = 9 # nine\n"
         << QStringList{"log_level=debug", "limits.max_body_bytes=2048", "limits.rate_pro_capacity=9",
                        "limits.rate_pro_per_second=500", "limits.keep_alive_idle_seconds=15"};
-    QTest::newRow("TOML: a quoted number, underscores, a plus sign")
+    // TOML integers: a plus sign and underscores between digits are TOML's own spellings.
+    QTest::newRow("TOML: underscores, plus signs")
         << "c.toml"
-        << "[limits]\nmax_body_bytes = \"4096\"\nrate_default_capacity = +1_000"
-        << QStringList{"limits.max_body_bytes=4096", "limits.rate_default_capacity=1000"};
+        << "snapshot_every = +2_500\n[limits]\nmax_body_bytes = 4_096\nrate_default_capacity = +1_000\n"
+           "login_max_failures = +5"
+        << QStringList{"snapshot_every=2500", "limits.max_body_bytes=4096", "limits.rate_default_capacity=1000",
+                       "limits.login_max_failures=5"};
+    // INI values are text, quoted or not: an integer comes as its digits.
+    QTest::newRow("INI: integers as text")
+        << "c.ini"
+        << "snapshot_every = 250\n[limits]\nmax_body_bytes = \"2048\"\nlogin_max_failures = +5"
+        << QStringList{"snapshot_every=250", "limits.max_body_bytes=2048", "limits.login_max_failures=5"};
     QTest::newRow("INI: the [limits] section")
         << "c.ini"
         << "listen = 127.0.0.1:1\n[limits]\nmax_body_bytes = 2048\n; a comment\nrate_pro_per_second = 7"
@@ -1210,6 +1233,129 @@ void tst_Options::configCheck()
     const QStringList before = tree();
     QCOMPARE(checkConfigFile(path, m_dir->filePath(QStringLiteral("work"))), expand(problems));
     QCOMPARE(tree(), before);
+}
+
+namespace {
+
+// The test's files as seen by a user who does not own them, the way an operator checks the service's config:
+// not root, the test's own user, whom the files' mode bits bind; as root, whom they do not bind, "nobody", with
+// the real and effective ids switched (access(2) checks the real ones) and the saved ones left root's, so that
+// the destructor can switch back.
+class OtherUser final
+{
+public:
+    OtherUser()
+    {
+        if (::geteuid() != 0)
+            return;
+        const passwd *account = ::getpwnam("nobody");
+        if (!account) {
+            m_error = QStringLiteral("running as root, and there is no \"nobody\" user to check as");
+            return;
+        }
+        if (::setresgid(account->pw_gid, account->pw_gid, 0) != 0
+            || ::setresuid(account->pw_uid, account->pw_uid, 0) != 0) {
+            m_error = QStringLiteral("cannot switch to the \"nobody\" user");
+            return;
+        }
+        m_switched = true;
+    }
+    ~OtherUser()
+    {
+        if (m_switched && (::setresuid(0, 0, 0) != 0 || ::setresgid(0, 0, 0) != 0))
+            qFatal("cannot switch back to root");
+    }
+    OtherUser(const OtherUser &) = delete;
+    OtherUser &operator=(const OtherUser &) = delete;
+
+    QString error() const { return m_error; }
+
+private:
+    bool m_switched = false;
+    QString m_error;
+};
+
+} // namespace
+
+// What `bourse config check` says about a file whose paths the runner may not use, and what a start with it
+// says: the check is about the file, the start about this process.
+void tst_Options::configCheckIsAboutTheFile_data()
+{
+    QTest::addColumn<QStringList>("files"); // "path=content", under $TMP
+    QTest::addColumn<QStringList>("modes"); // "path=octal mode", under $TMP, set after the files are written
+    QTest::addColumn<QStringList>("problems");
+    QTest::addColumn<QString>("startError");
+
+    const QString tls = QStringLiteral("c.toml=tls_cert = \"tls/cert.pem\"\ntls_key = \"tls/key.pem\"");
+    QTest::newRow("a data dir the runner cannot write")
+        << QStringList{"locked/keep=x", "c.toml=data_dir = \"locked\""} << QStringList{"locked=500"} << QStringList()
+        << "$TMP/c.toml:1: data_dir: \"$TMP/locked\" is not writable";
+    QTest::newRow("a TLS key the runner cannot read")
+        << QStringList{tls} << QStringList{"tls/key.pem=0"} << QStringList()
+        << "$TMP/c.toml:2: tls_key: cannot read \"$TMP/tls/key.pem\"";
+    QTest::newRow("a TLS certificate the runner cannot read")
+        << QStringList{tls} << QStringList{"tls/cert.pem=0"} << QStringList()
+        << "$TMP/c.toml:1: tls_cert: cannot read \"$TMP/tls/cert.pem\"";
+    QTest::newRow("TLS files in a directory the runner cannot search")
+        << QStringList{tls} << QStringList{"tls=0"} << QStringList()
+        << "$TMP/c.toml:1: tls_cert: cannot read \"$TMP/tls/cert.pem\"";
+    // Still the file's problems, whoever checks it.
+    QTest::newRow("a data dir that is a file")
+        << QStringList{"file=x", "c.toml=data_dir = \"file\""} << QStringList{"file=400"}
+        << QStringList{"$TMP/c.toml:1: data_dir: \"$TMP/file\" exists and is not a directory"}
+        << "$TMP/c.toml:1: data_dir: \"$TMP/file\" exists and is not a directory";
+    QTest::newRow("a TLS key that does not exist")
+        << QStringList{"c.toml=tls_cert = \"tls/cert.pem\"\ntls_key = \"tls/none.pem\""}
+        << QStringList{"tls/key.pem=0"}
+        << QStringList{"$TMP/c.toml:2: tls_key: cannot read \"$TMP/tls/none.pem\""}
+        << "$TMP/c.toml:2: tls_key: cannot read \"$TMP/tls/none.pem\"";
+    QTest::newRow("a TLS certificate that is a directory")
+        << QStringList{"c.toml=tls_cert = \"tls\"\ntls_key = \"tls/key.pem\""} << QStringList{"tls/key.pem=0"}
+        << QStringList{"$TMP/c.toml:1: tls_cert: cannot read \"$TMP/tls\""}
+        << "$TMP/c.toml:1: tls_cert: cannot read \"$TMP/tls\"";
+    QTest::newRow("a readable certificate is still parsed")
+        << QStringList{"c.toml=tls_cert = \"c.toml\"\ntls_key = \"tls/key.pem\""} << QStringList{"tls/key.pem=0"}
+        << QStringList{"$TMP/c.toml:1: tls_cert: \"$TMP/c.toml\" holds no PEM certificate"}
+        << "$TMP/c.toml:1: tls_cert: \"$TMP/c.toml\" holds no PEM certificate";
+}
+
+void tst_Options::configCheckIsAboutTheFile()
+{
+    QFETCH(QStringList, files);
+    QFETCH(QStringList, modes);
+    QFETCH(QStringList, problems);
+    QFETCH(QString, startError);
+
+    QVERIFY(makeTlsFiles(m_dir->path()));
+    writeFiles(files);
+    // Another user must reach the files to be refused by their modes; the temporary directory is 0700.
+    QVERIFY(QFile::setPermissions(m_dir->path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                                     | QFileDevice::ExeOwner | QFileDevice::ExeGroup
+                                                     | QFileDevice::ExeOther));
+    QVERIFY(QFile::setPermissions(m_dir->filePath(QStringLiteral("tls/cert.pem")),
+                                  QFileDevice::ReadOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther));
+    for (const QString &entry : std::as_const(modes)) {
+        const QByteArray path = QFile::encodeName(m_dir->filePath(entry.section(u'=', 0, 0)));
+        QCOMPARE(::chmod(path.constData(), mode_t(entry.section(u'=', 1).toUInt(nullptr, 8))), 0);
+    }
+    // The temporary directory can be removed afterwards.
+    const auto restore = qScopeGuard([&] {
+        for (const QString &entry : std::as_const(modes))
+            ::chmod(QFile::encodeName(m_dir->filePath(entry.section(u'=', 0, 0))).constData(), 0700);
+    });
+
+    QStringList checked;
+    QString started;
+    {
+        const OtherUser other;
+        QVERIFY2(other.error().isEmpty(), qPrintable(other.error()));
+        checked = checkConfigFile(QStringLiteral("c.toml"), m_dir->path());
+        const QString config = m_dir->filePath(QStringLiteral("c.toml"));
+        const auto invocation = parseOptions(input({QStringLiteral("--config"), config}, {}));
+        started = invocation.hasValue() ? QStringLiteral("<started>") : invocation.error();
+    }
+    QCOMPARE(checked, expand(problems));
+    QCOMPARE(started, expand(startError));
 }
 
 QTEST_GUILESS_MAIN(tst_Options)

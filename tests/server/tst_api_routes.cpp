@@ -16,7 +16,9 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
+#include <utility>
 #include <zlib.h>
 
 using namespace bourse;
@@ -166,6 +168,45 @@ int expectedStatus(Access access, const QString &role, int success)
     const int needed = access == Access::Viewer ? 1 : access == Access::Trader ? 2 : 3;
     return rank >= needed ? success : 403;
 }
+
+// The warnings "bourse.server" logs, on any thread, that a config file's [limits] is overridden by a stored
+// setting, while it lives; every message still reaches the handler before it.
+class OverrideWarnings final
+{
+public:
+    OverrideWarnings()
+    {
+        const std::lock_guard lock(s_mutex);
+        s_lines.clear();
+        s_previous = qInstallMessageHandler(handle);
+    }
+    ~OverrideWarnings() { qInstallMessageHandler(s_previous); }
+    OverrideWarnings(const OverrideWarnings &) = delete;
+    OverrideWarnings &operator=(const OverrideWarnings &) = delete;
+
+    // The lines so far, and none after.
+    QStringList take()
+    {
+        const std::lock_guard lock(s_mutex);
+        return std::exchange(s_lines, QStringList());
+    }
+
+private:
+    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &message)
+    {
+        if (type == QtWarningMsg && qstrcmp(context.category, "bourse.server") == 0
+            && message.startsWith(QStringLiteral("the config file's [limits]"))) {
+            const std::lock_guard lock(s_mutex);
+            s_lines.append(message);
+        }
+        if (s_previous)
+            s_previous(type, context, message);
+    }
+
+    static inline std::mutex s_mutex;
+    static inline QStringList s_lines;
+    static inline QtMessageHandler s_previous = nullptr;
+};
 
 } // namespace
 
@@ -1725,9 +1766,23 @@ void tst_ApiRoutes::settingsFromConfig()
     file.pro = {99, 9};
     TestVenue::Options options{*url, dataDir};
     options.settingsDefaults = file;
+    // At each start, a warning for each setting where a stored one overrides a value the file set.
+    OverrideWarnings warnings;
+    const auto overridden = [](const char *keys, const char *verb, const char *stored, const char *pronoun) {
+        return QStringLiteral("the config file's [limits] %1 %2 overridden by the value an admin saved (%3); "
+                              "change %4 in the admin panel")
+            .arg(QLatin1StringView(keys), QLatin1StringView(verb), QLatin1StringView(stored),
+                 QLatin1StringView(pronoun));
+    };
+    const char *const allRates = "rate_anonymous_capacity, rate_anonymous_per_second, rate_default_capacity, "
+                                 "rate_default_per_second, rate_pro_capacity, rate_pro_per_second";
+    const char *const savedRates = R"(rate_limits {"anonymous":{"capacity":77,"refill_per_second":7},)"
+                                   R"("default":{"capacity":88,"refill_per_second":8},)"
+                                   R"("pro":{"capacity":150,"refill_per_second":9}})";
     {
         auto venue = TestVenue::start(options);
         QVERIFY2(venue, qPrintable(venue ? QString() : venue.error()));
+        QCOMPARE(warnings.take(), QStringList()); // nothing stored yet
         const quint16 port = (*venue)->port();
         QCOMPARE(settingsOf(port), json(file));
         // In force, not only shown: the anonymous bucket and the body limit are the file's.
@@ -1749,6 +1804,8 @@ void tst_ApiRoutes::settingsFromConfig()
         auto venue = TestVenue::start(options);
         QVERIFY2(venue, qPrintable(venue ? QString() : venue.error()));
         QCOMPARE(settingsOf((*venue)->port()), json(saved));
+        QCOMPARE(warnings.take(), QStringList({overridden("max_body_bytes", "is", "8192", "it"),
+                                               overridden(allRates, "are", savedRates, "them")}));
     }
 
     // Restarted with a changed file: the settings no admin saved follow it. The rate limits were saved as one
@@ -1767,6 +1824,29 @@ void tst_ApiRoutes::settingsFromConfig()
         QVERIFY2(venue, qPrintable(venue ? QString() : venue.error()));
         QCOMPARE(settingsOf((*venue)->port()), json(expected));
         QCOMPARE(ApiClient((*venue)->port()).get("/api/v1/time").raw.header("X-RateLimit-Limit"), QByteArray("77"));
+        QCOMPARE(warnings.take(), QStringList({overridden("max_body_bytes", "is", "8192", "it"),
+                                               overridden(allRates, "are", savedRates, "them")}));
+    }
+
+    // A file that says what the admin saved: nothing of it is overridden. Nor is anything of a file that leaves
+    // the stored settings at their defaults, or of a file that sets only the login throttle, which no admin saved.
+    server::VenueSettings throttleOnly;
+    throttleOnly.loginMaxFailures = 4;
+    for (const server::VenueSettings &agreeing : {saved, server::VenueSettings(), throttleOnly}) {
+        options.settingsDefaults = agreeing;
+        auto venue = TestVenue::start(options);
+        QVERIFY2(venue, qPrintable(venue ? QString() : venue.error()));
+        QCOMPARE(warnings.take(), QStringList());
+    }
+
+    // One setting of a group: the keys the file changed are named, and the group's stored value.
+    server::VenueSettings oneRate;
+    oneRate.pro.refillPerSecond = 400;
+    options.settingsDefaults = oneRate;
+    {
+        auto venue = TestVenue::start(options);
+        QVERIFY2(venue, qPrintable(venue ? QString() : venue.error()));
+        QCOMPARE(warnings.take(), QStringList({overridden("rate_pro_per_second", "is", savedRates, "it")}));
     }
 }
 
