@@ -397,30 +397,12 @@ std::optional<QString> problemWith(const Setting &setting, const Sourced &source
 
 const QLatin1StringView kLimitsTable("limits");
 
-struct LimitKey
-{
-    QLatin1StringView key; // in [limits]
-    std::string_view path; // the same setting in PATCH /admin/settings' JSON
-};
-
-constexpr std::array kLimitKeys{
-    LimitKey{QLatin1StringView("max_body_bytes"), "max_body_bytes"},
-    LimitKey{QLatin1StringView("keep_alive_idle_seconds"), "keep_alive_idle_s"},
-    LimitKey{QLatin1StringView("header_timeout_seconds"), "header_timeout_s"},
-    LimitKey{QLatin1StringView("login_max_failures"), "login_throttle.max_failures"},
-    LimitKey{QLatin1StringView("login_window_seconds"), "login_throttle.window_s"},
-    LimitKey{QLatin1StringView("rate_anonymous_capacity"), "rate_limits.anonymous.capacity"},
-    LimitKey{QLatin1StringView("rate_anonymous_per_second"), "rate_limits.anonymous.refill_per_second"},
-    LimitKey{QLatin1StringView("rate_default_capacity"), "rate_limits.default.capacity"},
-    LimitKey{QLatin1StringView("rate_default_per_second"), "rate_limits.default.refill_per_second"},
-    LimitKey{QLatin1StringView("rate_pro_capacity"), "rate_limits.pro.capacity"},
-    LimitKey{QLatin1StringView("rate_pro_per_second"), "rate_limits.pro.refill_per_second"},
-};
+using server::ConfigLimit;
 
 // A [limits] value applied to `settings` as the one-member patch it stands for, by applySettingsPatch, so that
 // the file and PATCH /admin/settings hold values to the same ranges with the same code. A whole number goes into
 // the patch as a number; any other text as a string, which the patch refuses as not an integer.
-Expected<server::VenueSettings, QString> applyLimit(const server::VenueSettings &settings, const LimitKey &limit,
+Expected<server::VenueSettings, QString> applyLimit(const server::VenueSettings &settings, const ConfigLimit &limit,
                                                     const Sourced &source)
 {
     static const QRegularExpression kWholeNumber(QStringLiteral("^[+-]?[0-9]+$"));
@@ -466,7 +448,7 @@ struct FileEntry
 {
     int line = 0;
     const Setting *setting = nullptr;
-    const LimitKey *limit = nullptr;
+    const ConfigLimit *limit = nullptr;
     Sourced value;
 };
 
@@ -509,17 +491,18 @@ FileEntries sortEntries(const ConfigFile &config, const QString &fileName)
         const auto setting = std::find_if(kValueSettings.begin(), kValueSettings.end(), [&](const Setting &known) {
             return !known.key.isEmpty() && name == known.key;
         });
-        const auto limit = std::find_if(kLimitKeys.begin(), kLimitKeys.end(),
-                                        [&](const LimitKey &known) { return name == known.key; });
+        const std::span<const ConfigLimit> limits = server::configLimits();
+        const auto limit = std::find_if(limits.begin(), limits.end(),
+                                        [&](const ConfigLimit &known) { return name == known.key; });
         FileEntry found;
         found.line = entry.line;
         if (table.isEmpty() && setting != kValueSettings.end())
             found.setting = &*setting;
-        else if (!table.isEmpty() && limit != kLimitKeys.end())
+        else if (!table.isEmpty() && limit != limits.end())
             found.limit = &*limit;
         if (!found.setting && !found.limit) {
             QString hint;
-            if (table.isEmpty() && limit != kLimitKeys.end())
+            if (table.isEmpty() && limit != limits.end())
                 hint = QStringLiteral(" (it goes under [limits])");
             else if (!table.isEmpty() && setting != kValueSettings.end())
                 hint = QStringLiteral(" (%1 goes before [limits])").arg(name);
@@ -660,7 +643,7 @@ QStringList configFileKeys()
         if (!setting.key.isEmpty())
             keys.append(setting.key);
     }
-    for (const LimitKey &limit : kLimitKeys)
+    for (const ConfigLimit &limit : server::configLimits())
         keys.append(kLimitsTable + u'.' + limit.key);
     return keys;
 }

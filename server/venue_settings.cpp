@@ -332,40 +332,37 @@ VenueSettings settingsFromRows(const VenueSettings &base, const std::vector<std:
 
 namespace {
 
-// A [limits] key of the config file and the part of VenueSettings it sets.
-struct FileLimit
-{
-    std::string_view member; // the top-level member that holds it
-    QLatin1StringView key;   // in [limits]
-    int (*value)(const VenueSettings &);
-};
-
-constexpr std::array kFileLimits{
-    FileLimit{"max_body_bytes", QLatin1StringView("max_body_bytes"),
-              [](const VenueSettings &s) { return s.maxBodyBytes; }},
-    FileLimit{"keep_alive_idle_s", QLatin1StringView("keep_alive_idle_seconds"),
-              [](const VenueSettings &s) { return s.keepAliveIdleSeconds; }},
-    FileLimit{"header_timeout_s", QLatin1StringView("header_timeout_seconds"),
-              [](const VenueSettings &s) { return s.headerTimeoutSeconds; }},
-    FileLimit{"login_throttle", QLatin1StringView("login_max_failures"),
-              [](const VenueSettings &s) { return s.loginMaxFailures; }},
-    FileLimit{"login_throttle", QLatin1StringView("login_window_seconds"),
-              [](const VenueSettings &s) { return s.loginWindowSeconds; }},
-    FileLimit{"rate_limits", QLatin1StringView("rate_anonymous_capacity"),
-              [](const VenueSettings &s) { return int(s.anonymous.capacity); }},
-    FileLimit{"rate_limits", QLatin1StringView("rate_anonymous_per_second"),
-              [](const VenueSettings &s) { return int(s.anonymous.refillPerSecond); }},
-    FileLimit{"rate_limits", QLatin1StringView("rate_default_capacity"),
-              [](const VenueSettings &s) { return int(s.standard.capacity); }},
-    FileLimit{"rate_limits", QLatin1StringView("rate_default_per_second"),
-              [](const VenueSettings &s) { return int(s.standard.refillPerSecond); }},
-    FileLimit{"rate_limits", QLatin1StringView("rate_pro_capacity"),
-              [](const VenueSettings &s) { return int(s.pro.capacity); }},
-    FileLimit{"rate_limits", QLatin1StringView("rate_pro_per_second"),
-              [](const VenueSettings &s) { return int(s.pro.refillPerSecond); }},
+constexpr std::array kConfigLimits{
+    ConfigLimit{QLatin1StringView("max_body_bytes"), "max_body_bytes",
+                [](const VenueSettings &s) { return s.maxBodyBytes; }},
+    ConfigLimit{QLatin1StringView("keep_alive_idle_seconds"), "keep_alive_idle_s",
+                [](const VenueSettings &s) { return s.keepAliveIdleSeconds; }},
+    ConfigLimit{QLatin1StringView("header_timeout_seconds"), "header_timeout_s",
+                [](const VenueSettings &s) { return s.headerTimeoutSeconds; }},
+    ConfigLimit{QLatin1StringView("login_max_failures"), "login_throttle.max_failures",
+                [](const VenueSettings &s) { return s.loginMaxFailures; }},
+    ConfigLimit{QLatin1StringView("login_window_seconds"), "login_throttle.window_s",
+                [](const VenueSettings &s) { return s.loginWindowSeconds; }},
+    ConfigLimit{QLatin1StringView("rate_anonymous_capacity"), "rate_limits.anonymous.capacity",
+                [](const VenueSettings &s) { return int(s.anonymous.capacity); }},
+    ConfigLimit{QLatin1StringView("rate_anonymous_per_second"), "rate_limits.anonymous.refill_per_second",
+                [](const VenueSettings &s) { return int(s.anonymous.refillPerSecond); }},
+    ConfigLimit{QLatin1StringView("rate_default_capacity"), "rate_limits.default.capacity",
+                [](const VenueSettings &s) { return int(s.standard.capacity); }},
+    ConfigLimit{QLatin1StringView("rate_default_per_second"), "rate_limits.default.refill_per_second",
+                [](const VenueSettings &s) { return int(s.standard.refillPerSecond); }},
+    ConfigLimit{QLatin1StringView("rate_pro_capacity"), "rate_limits.pro.capacity",
+                [](const VenueSettings &s) { return int(s.pro.capacity); }},
+    ConfigLimit{QLatin1StringView("rate_pro_per_second"), "rate_limits.pro.refill_per_second",
+                [](const VenueSettings &s) { return int(s.pro.refillPerSecond); }},
 };
 
 } // namespace
+
+std::span<const ConfigLimit> configLimits()
+{
+    return kConfigLimits;
+}
 
 QStringList overriddenFileLimits(const VenueSettings &base, const VenueSettings &settings)
 {
@@ -375,8 +372,8 @@ QStringList overriddenFileLimits(const VenueSettings &base, const VenueSettings 
         if (rowOf(settings, member) == rowOf(base, member))
             continue; // no stored row changed it
         QStringList keys;
-        for (const FileLimit &limit : kFileLimits) {
-            if (limit.member == member && limit.value(base) != limit.value(defaults))
+        for (const ConfigLimit &limit : kConfigLimits) {
+            if (limit.member() == member && limit.value(base) != limit.value(defaults))
                 keys.append(limit.key);
         }
         if (keys.isEmpty())

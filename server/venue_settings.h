@@ -13,6 +13,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,6 +69,20 @@ Expected<VenueSettings, SettingsError> applySettingsPatch(const VenueSettings &c
 // save again).
 VenueSettings settingsFromRows(const VenueSettings &base, const std::vector<std::pair<QString, QString>> &rows,
                                QStringList *skipped = nullptr);
+
+// A [limits] key of the config file: the run-time setting it gives a venue's start, named as the file names
+// it, as PATCH /admin/settings' JSON names it ("rate_limits.pro.capacity"), and read from VenueSettings.
+struct ConfigLimit
+{
+    QLatin1StringView key; // in [limits]
+    std::string_view path; // in the settings JSON; its first part is the top-level member that holds it
+    int (*value)(const VenueSettings &);
+
+    std::string_view member() const { return path.substr(0, path.find('.')); }
+};
+
+// Every [limits] key, in the order the shipped config file documents them.
+std::span<const ConfigLimit> configLimits();
 
 // The config file's [limits] that stored rows override, one line per top-level member where `base` (the
 // settings the venue starts with) differs from the built-in defaults and `settings` (settingsFromRows' result)
