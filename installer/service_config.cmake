@@ -27,7 +27,8 @@ data_dir = "/var/lib/bourse"
 set(header [[
 # /etc/bourse/bourse.toml: the config file of the headless venue that bourse.service runs. It is the
 # default config file of the package with data_dir set; edit it, check it with
-# `bourse config check /etc/bourse/bourse.toml`, then `systemctl restart bourse`.
+# `bourse config check /etc/bourse/bourse.toml`, then `systemctl restart bourse`. It is root:bourse, mode
+# 0640 (the package's postinst sets that): a database_url here may hold a password.
 #
 ]])
 file(WRITE "${OUTPUT}" "${header}${text}")

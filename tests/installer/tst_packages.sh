@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tst_packages: makes the .deb and the .tar.gz with cpack from a build directory, into a temporary directory,
 # and checks them as a Debian 12 machine would see them: the control fields and Depends, the conffiles and
-# maintainer scripts, every file and its mode, lintian, the unpacked binary run from the package's tree,
-# the desktop entry, the icons, the man page, the systemd unit, and the tar.gz holding the same files.
+# maintainer scripts (and what they do, run on a fake root), every file and its mode, lintian, the unpacked
+# binary run from the package's tree, the desktop entry, the icons, the man page, the systemd unit, and the
+# tar.gz holding the same files.
 # Every tool it needs must be there (scripts/install-deps --test): a missing one fails the test.
 #
 #   tst_packages.sh BUILD_DIR VERSION CMAKE CPACK      (ctest passes these; label "packages")
@@ -120,6 +121,101 @@ for script in postinst prerm postrm; do
     pass "$script: mode 755, set -e, sh -n and shellcheck clean"
 done
 
+# ---- the maintainer scripts, run on a fake root: DPKG_ROOT=$tmp/fake, as dpkg --force-script-chrootless
+# sets it. Every command that would act on this machine is on PATH as a fake that logs its call and fails:
+# none may run. postrm purge removes the config file and dpkg's copies of it, keeps an administrator's file in
+# /etc/bourse and names it, keeps the venue and the user; postrm remove changes nothing; postinst refuses.
+fake=$tmp/fake
+mkdir -p "$tmp/fakebin"
+for command in systemctl deb-systemd-invoke deb-systemd-helper adduser deluser dpkg-statoverride getent; do
+    printf '#!/bin/sh\necho "%s $*" >> "%s"\nexit 1\n' "$command" "$tmp/fakebin.log" > "$tmp/fakebin/$command"
+    chmod 755 "$tmp/fakebin/$command"
+done
+: > "$tmp/fakebin.log"
+# run_script NAME ARGUMENT...: runs the package's maintainer script NAME on the fake root; output in $output.
+run_script() {
+    local script=$1
+    shift
+    status=0
+    output=$(env -i PATH="$tmp/fakebin:/usr/bin:/bin" DPKG_ROOT="$fake" sh "$tmp/control/$script" "$@" 2>&1) ||
+        status=$?
+    echo "$script $*: exit $status: $output"
+}
+# Every path under the fake root with its type, mode and link target.
+snapshot() {
+    (cd "$fake" && find . -printf '%p %y %m %l\n' | sort)
+}
+make_fake_root() {
+    rm -rf "$fake"
+    mkdir -p "$fake/etc/bourse" "$fake/var/lib/bourse" "$fake/etc/systemd/system/multi-user.target.wants"
+    echo 'data_dir = "/var/lib/bourse"' > "$fake/etc/bourse/bourse.toml"
+    echo 'database_url = "postgresql://bourse:secret@db/bourse"' > "$fake/etc/bourse/bourse.toml.dpkg-old"
+    echo 'not a key' > "$fake/etc/bourse/key.pem"
+    echo 'the venue' > "$fake/var/lib/bourse/bourse.db"
+    ln -s /lib/systemd/system/bourse.service "$fake/etc/systemd/system/multi-user.target.wants/bourse.service"
+}
+
+make_fake_root
+snapshot > "$tmp/before"
+run_script postrm remove
+check "postrm remove: exit 0 (exit $status)" test "$status" == 0
+if diff -u "$tmp/before" <(snapshot); then
+    pass "postrm remove changes nothing on the fake root"
+else
+    fail "postrm remove changed the fake root (diff above: - before, + after)"
+fi
+check "postrm remove says it kept the config file" grep -qF "kept $fake/etc/bourse/bourse.toml" <<< "$output"
+
+run_script postrm purge
+check "postrm purge: exit 0 (exit $status)" test "$status" == 0
+grep -v -e '^\./etc/bourse/bourse\.toml ' -e '^\./etc/bourse/bourse\.toml\.dpkg-old ' \
+    -e '^\./etc/systemd/system/multi-user\.target\.wants/bourse\.service ' "$tmp/before" > "$tmp/purged"
+if diff -u "$tmp/purged" <(snapshot); then
+    pass "postrm purge removes bourse.toml, bourse.toml.dpkg-old and the enablement; keeps key.pem, the venue"
+else
+    fail "postrm purge left the fake root other than expected (diff above: - expected, + after)"
+fi
+removed="$fake/etc/bourse/bourse.toml $fake/etc/bourse/bourse.toml.dpkg-old"
+check "postrm purge names the files it removed" grep -qxF \
+    "bourse: removed the config file and dpkg's copies of it: $removed" <<< "$output"
+check "postrm purge says it kept /etc/bourse and lists key.pem" grep -qxF \
+    "bourse: kept $fake/etc/bourse: the files in it are not the package's: key.pem" <<< "$output"
+check "postrm purge says it kept the venue" grep -qF "kept $fake/var/lib/bourse" <<< "$output"
+
+# With nothing but the package's files in it, /etc/bourse goes.
+make_fake_root
+rm "$fake/etc/bourse/key.pem"
+mv "$fake/etc/bourse/bourse.toml.dpkg-old" "$fake/etc/bourse/bourse.toml.dpkg-dist"
+run_script postrm purge
+check "postrm purge of /etc/bourse holding only the package's files: exit 0 (exit $status)" test "$status" == 0
+check "postrm purge removes the emptied /etc/bourse" test ! -e "$fake/etc/bourse"
+check "postrm purge says it removed /etc/bourse" grep -qxF "bourse: removed the empty directory $fake/etc/bourse" \
+    <<< "$output"
+
+make_fake_root
+snapshot > "$tmp/before"
+run_script postinst configure
+if ((status == 1)) && grep -qF "DPKG_ROOT is '$fake'" <<< "$output" && diff -u "$tmp/before" <(snapshot); then
+    pass "postinst configure with DPKG_ROOT set refuses, naming it, and changes nothing"
+else
+    fail "postinst configure with DPKG_ROOT set: exit $status, printed '$output' (want 1, naming DPKG_ROOT)"
+fi
+run_script prerm remove
+check "prerm remove with DPKG_ROOT set: exit 0 (exit $status)" test "$status" == 0
+for script in postinst prerm postrm; do
+    run_script "$script" no-such-argument
+    if ((status == 1)) && grep -qxF "$script of bourse: unknown argument 'no-such-argument'" <<< "$output"; then
+        pass "$script refuses an unknown argument, naming it"
+    else
+        fail "$script no-such-argument: exit $status, printed '$output' (want 1, naming it)"
+    fi
+done
+if [[ -s "$tmp/fakebin.log" ]]; then
+    fail "the maintainer scripts ran commands that act on this machine with DPKG_ROOT set: $(cat "$tmp/fakebin.log")"
+else
+    pass "with DPKG_ROOT set the maintainer scripts ran no systemctl, deb-systemd-invoke, adduser, deluser, getent"
+fi
+
 # ---- the files, their modes and owners: exactly these, nothing else
 dpkg-deb --contents "$deb" > "$tmp/deb.list"
 # "perm owner /path" of every regular file in a `tar -tv`-style listing; $1 is the prefix to drop.
@@ -127,6 +223,7 @@ regular_files() {
     awk -v prefix="$1" '$1 ~ /^-/ { path = $6; sub("^" prefix, "/", path); print $1, $2, path }' | sort
 }
 regular_files "[.]/" < "$tmp/deb.list" > "$tmp/deb.files"
+# bourse.toml ships 0644 root:root, which lintian accepts; postinst makes it root:bourse 0640 on the machine.
 cat > "$tmp/expected.files" << 'EOF'
 -rw-r--r-- root/root /etc/bourse/bourse.toml
 -rw-r--r-- root/root /lib/systemd/system/bourse.service
@@ -197,14 +294,21 @@ if grep -v -e '^+#' -e '^+$' -e '^+data_dir = "/var/lib/bourse"$' -e '^-# data_d
 else
     pass "/etc/bourse/bourse.toml is examples/bourse.toml with comments added and data_dir set"
 fi
-for file in "$config" "$example"; do
+# config check looks at data_dir itself, and this machine's /var/lib/bourse may be there and not this user's:
+# the service's file is checked as a copy whose data_dir is a directory of the test's, that line alone changed.
+mkdir -p "$tmp/data"
+sed "s|^data_dir = \"/var/lib/bourse\"\$|data_dir = \"$tmp/data\"|" "$config" > "$tmp/service.toml"
+if [[ "$(diff "$config" "$tmp/service.toml" | grep -c '^[<>]')" != 2 ]]; then
+    fail "could not point data_dir of a copy of /etc/bourse/bourse.toml at $tmp/data"
+fi
+for file in "$tmp/service.toml" "$example"; do
     status=0
     output=$(run_bourse config check "$file" 2>&1) || status=$?
     echo "$output"
     check "bourse config check ${file#"$root"} exits 0 (exit $status)" test "$status" == 0
 done
 # The same check refuses a broken copy, naming the key: it checks, it does not just exit 0.
-cp "$config" "$tmp/broken.toml"
+cp "$tmp/service.toml" "$tmp/broken.toml"
 echo 'no_such_key = "x"' >> "$tmp/broken.toml"
 status=0
 output=$(run_bourse config check "$tmp/broken.toml" 2>&1) || status=$?
@@ -264,6 +368,12 @@ for line in "$exec_start" 'User=bourse' 'Group=bourse' 'StateDirectory=bourse' '
     'NoNewPrivileges=yes' 'PrivateTmp=yes' 'ReadWritePaths=/var/lib/bourse' 'Restart=on-failure' \
     'Documentation=man:bourse(1)' 'WantedBy=multi-user.target'; do
     grep -qxF -- "$line" "$unit" || fail "the unit has no '$line' line"
+done
+# The start limit belongs in [Unit]: in [Service], systemd ignores StartLimitIntervalSec= with a warning but
+# takes StartLimitBurst= silently, for compatibility.
+unit_section=$(awk '/^\[/ { section = $0; next } section == "[Unit]"' "$unit")
+for line in 'StartLimitIntervalSec=300' 'StartLimitBurst=10'; do
+    grep -qxF -- "$line" <<< "$unit_section" || fail "the unit's [Unit] section has no '$line' line"
 done
 if grep -q '^MemoryDenyWriteExecute=yes' "$unit"; then
     fail "the unit sets MemoryDenyWriteExecute=yes, which Qt's JIT cannot run under"
