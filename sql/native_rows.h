@@ -30,7 +30,13 @@
 
 class QSqlDriver;
 
+struct sqlite3;
+
 namespace bourse::sql {
+
+// The sqlite3 handle behind a connection Qt's QSQLITE driver opened, or null for any other connection. The
+// connection's thread, like the connection.
+sqlite3 *sqliteHandle(const QSqlDatabase &db);
 
 // A column's SQL type. PostgreSQL's binary COPY needs every value at its column's exact width; SQLite
 // stores all of them as 64-bit integers, text or blobs (booleans as 0 or 1).

@@ -16,8 +16,6 @@
 
 namespace bourse::sql {
 
-namespace {
-
 sqlite3 *sqliteHandle(const QSqlDatabase &db)
 {
     const QVariant handle = db.driver() ? db.driver()->handle() : QVariant();
@@ -25,6 +23,8 @@ sqlite3 *sqliteHandle(const QSqlDatabase &db)
         return nullptr;
     return *static_cast<sqlite3 *const *>(handle.constData());
 }
+
+namespace {
 
 sqlite3_stmt *statementHandle(const QSqlQuery &query)
 {

@@ -1,8 +1,8 @@
 #include "sqlite_backup.h"
 
+#include "native_rows.h"
+
 #include <QFile>
-#include <QSqlDriver>
-#include <QVariant>
 
 #include <sqlite3.h>
 
@@ -12,14 +12,6 @@
 namespace bourse::sql {
 
 namespace {
-
-sqlite3 *handleOf(const QSqlDatabase &db)
-{
-    const QVariant handle = db.driver() ? db.driver()->handle() : QVariant();
-    if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
-        return nullptr;
-    return *static_cast<sqlite3 *const *>(handle.constData());
-}
 
 QString sqliteMessage(sqlite3 *db, int code)
 {
@@ -40,7 +32,7 @@ bool syncPath(const QString &path)
 
 std::optional<QString> sqliteBackup(const QSqlDatabase &source, const QString &destination)
 {
-    sqlite3 *from = handleOf(source);
+    sqlite3 *from = sqliteHandle(source);
     if (!from)
         return QStringLiteral("not an open SQLite connection");
     if (QFile::exists(destination))
