@@ -165,10 +165,11 @@ int verify(const Invocation &invocation)
                       .arg(report->position.commandSeq)
                       .arg(report->position.eventSeq)
                       .arg(sql::formatStateHash(report->stateHash)));
-    print(stdout, QStringLiteral("  matches    %1 open orders, %2 balances of %3 accounts in the tables")
+    print(stdout, QStringLiteral("  matches    %1 open orders, %2 balances of %3 accounts and %4 trades in the tables")
                       .arg(report->openOrders)
                       .arg(report->balanceRows)
-                      .arg(report->accounts));
+                      .arg(report->accounts)
+                      .arg(report->trades));
     print(stdout, QStringLiteral("  took       %1").arg(secondsText(report->elapsed.count())));
     return kExitDone;
 }

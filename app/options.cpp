@@ -832,7 +832,7 @@ QString usageText(const QString &defaultDataDir)
                "  restore SRC           check the backup SRC, then make it the venue's data (refused while a\n"
                "                        bourse runs on that data)\n"
                "  verify                replay the whole journal without serving: every row, every snapshot's\n"
-               "                        state hash, the balances and open orders\n"
+               "                        state hash, the balances, open orders and trades\n"
                "  admin reset-password USER\n"
                "                        set USER's password (asked on the terminal, else one line on stdin)\n"
                "                        and end the user's sessions\n"

@@ -115,6 +115,7 @@ struct VerifyReport
     std::size_t commands = 0;  // command rows replayed (all of them)
     std::size_t events = 0;    // event rows compared with replay's events (all of them)
     std::size_t snapshots = 0; // snapshot rows checked (all of them)
+    std::size_t trades = 0;    // trades rows, one per TradeExecuted event and equal to it (all of them)
     JournalPosition position;  // the journal's end
     std::uint64_t stateHash = 0; // the engine's after the last command
     std::size_t openOrders = 0;  // open orders, in the engine and in the orders table alike
@@ -127,8 +128,10 @@ struct VerifyReport
 // through a new engine, each checked as recovery checks it; every event row compared with the event replay
 // produced (seq, command, time, type, payload, checksum); every snapshot row checked (checksum, decoding,
 // its recorded state hash and event seq equal to what it restores AND to the replayed engine's at that
-// command); then the projections against the final engine: every balances row, each asset's total, and the
-// open orders of the orders table (remaining quantity, price, side...), one for one with the engine's.
+// command); every trades row compared with the TradeExecuted event replay produced that wrote it (all its
+// columns), and no row beside those; then the projections against the final engine: every balances row,
+// each asset's total, and the open orders of the orders table (remaining quantity, price, side...), one for
+// one with the engine's.
 // Reads in one read-only transaction (PostgreSQL: REPEATABLE READ; SQLite: one read transaction with
 // query_only set), so it sees one consistent state while a venue goes on writing beside it. Memory stays
 // bounded by a stretch of commands and the engine's state, however long the journal. The error names the

@@ -93,10 +93,19 @@ public:
         std::size_t payloadEnd = 0;
     };
 
+    // A TradeExecuted event, as the trades row it makes must hold it.
+    struct Trade
+    {
+        Seq seq = 0;
+        TimeNs time = 0;
+        TradeExecuted trade;
+    };
+
     void clear()
     {
         m_events.clear();
         m_payloads.clear();
+        m_trades.clear();
     }
     void add(const CommandReplay &replay)
     {
@@ -105,10 +114,14 @@ public:
             const std::span<const std::uint8_t> payload = replay.payload(i);
             m_payloads.insert(m_payloads.end(), payload.begin(), payload.end());
             m_events.push_back({event.seq, replay.commandSeq(), event.time, typeOf(event.body), m_payloads.size()});
+            if (const auto *trade = std::get_if<TradeExecuted>(&event.body))
+                m_trades.push_back({event.seq, event.time, *trade});
         }
     }
     std::size_t size() const { return m_events.size(); }
     const Produced &operator[](std::size_t i) const { return m_events[i]; }
+    // The stretch's trades in seq order, which is also their ids' order: the engine numbers trades onwards.
+    const std::vector<Trade> &trades() const { return m_trades; }
     std::span<const std::uint8_t> payload(std::size_t i) const
     {
         const std::size_t start = i == 0 ? 0 : m_events[i - 1].payloadEnd;
@@ -118,6 +131,7 @@ public:
 private:
     std::vector<Produced> m_events;
     std::vector<std::uint8_t> m_payloads;
+    std::vector<Trade> m_trades;
 };
 
 QString missingEvent(const ProducedEvents::Produced &event)
@@ -153,6 +167,72 @@ std::optional<QString> compareEvents(QSqlDatabase &db, const ProducedEvents &pro
         return QStringLiteral("reading the journal's events: ") + *rows.error();
     if (i < produced.size())
         return missingEvent(produced[i]);
+    return std::nullopt;
+}
+
+// The trades rows whose ids lie after `checked` and up to the stretch's last trade are exactly the rows
+// ProjectionUpdate::addTrade() writes for the stretch's trades, every column alike; `checked` moves on to that
+// last trade. The ranges of the stretches meet, so every row up to the journal's last trade is read once, by
+// the primary key (the table has no index on seq).
+std::optional<QString> compareTrades(QSqlDatabase &db, const ProducedEvents &produced, TradeId &checked)
+{
+    const std::vector<ProducedEvents::Trade> &trades = produced.trades();
+    if (trades.empty())
+        return std::nullopt;
+    auto stored = readRows(db, "SELECT id, instrument_id, price, quantity, taker_side, maker_order_id, taker_order_id, "
+                               "maker_user_id, taker_user_id, seq, time_ns FROM trades WHERE id > "
+                                   + QByteArray::number(asSigned(checked)) + " AND id <= "
+                                   + QByteArray::number(asSigned(trades.back().trade.trade)) + " ORDER BY id");
+    if (!stored)
+        return QStringLiteral("reading the trades: ") + stored.error();
+    RowSource &rows = **stored;
+    const auto missing = [](const ProducedEvents::Trade &trade) {
+        return QStringLiteral("trade %1 of event %2 has no trades row").arg(trade.trade.trade).arg(trade.seq);
+    };
+    std::size_t i = 0;
+    while (rows.next()) {
+        const auto id = static_cast<TradeId>(rows.integer(0));
+        if (i < trades.size() && trades[i].trade.trade < id)
+            return missing(trades[i]);
+        if (i >= trades.size() || id < trades[i].trade.trade)
+            return QStringLiteral("trades row %1 has no trade event in the journal").arg(id);
+        const ProducedEvents::Trade &event = trades[i++];
+        const TradeExecuted &trade = event.trade;
+        const QString side = text(rows.bytes(4));
+        const QString journalSide = trade.takerSide == Side::Buy ? QStringLiteral("buy") : QStringLiteral("sell");
+        // What differs first: the column, its value in the table and in the journal.
+        std::optional<std::tuple<const char *, QString, QString>> differs;
+        const auto number = [&rows, &differs](int column, const char *name, std::int64_t journal) {
+            if (!differs && rows.integer(column) != journal)
+                differs = {name, QString::number(rows.integer(column)), QString::number(journal)};
+        };
+        const auto decimal = [&rows, &differs](int column, const char *name, std::int64_t journal) {
+            if (!differs && rows.integer(column) != journal)
+                differs = {name, amount(rows.integer(column)), amount(journal)};
+        };
+        number(1, "instrument", trade.instrument);
+        decimal(2, "price", trade.price.raw());
+        decimal(3, "quantity", trade.quantity.raw());
+        if (!differs && side != journalSide)
+            differs = {"taker side", side, journalSide};
+        number(5, "maker order", asSigned(trade.makerOrder));
+        number(6, "taker order", asSigned(trade.takerOrder));
+        number(7, "maker user", asSigned(trade.makerAccount));
+        number(8, "taker user", asSigned(trade.takerAccount));
+        number(9, "seq", asSigned(event.seq));
+        number(10, "time", event.time);
+        if (differs)
+            return QStringLiteral("trades row %1 is not the trade event %2 produced: its %3 is %4 in the table, %5 in "
+                                  "the journal")
+                .arg(id)
+                .arg(event.seq)
+                .arg(QLatin1String(std::get<0>(*differs)), std::get<1>(*differs), std::get<2>(*differs));
+    }
+    if (rows.error())
+        return QStringLiteral("reading the trades: ") + *rows.error();
+    if (i < trades.size())
+        return missing(trades[i]);
+    checked = trades.back().trade.trade;
     return std::nullopt;
 }
 
@@ -350,6 +430,7 @@ Expected<VerifyReport, QString> verifyJournal(QSqlDatabase &db,
     Sequencer engine;
     CommandReplay replay(engine, {});
     ProducedEvents produced;
+    TradeId checkedTrades = 0; // the trades rows up to this id are checked
     auto snapshot = snapshots.begin();
     for (;;) {
         for (; snapshot != snapshots.end() && snapshot->commandSeq == replay.position().commandSeq; ++snapshot) {
@@ -380,7 +461,10 @@ Expected<VerifyReport, QString> verifyJournal(QSqlDatabase &db,
             break; // no command after `from`
         if (const auto damage = compareEvents(db, produced))
             return unexpected(*damage);
+        if (const auto damage = compareTrades(db, produced, checkedTrades))
+            return unexpected(*damage);
         report.events += produced.size();
+        report.trades += produced.trades().size();
         if (progress)
             progress({replay.position().commandSeq, end->commandSeq, replay.position().eventSeq, report.snapshots});
     }
@@ -399,6 +483,19 @@ Expected<VerifyReport, QString> verifyJournal(QSqlDatabase &db,
         return unexpected(QStringLiteral("the journal holds event rows after event %1, the last its commands "
                                          "produce: %2 of them, up to event %3")
                               .arg(replay.position().eventSeq)
+                              .arg(count)
+                              .arg(extra.value(1).toLongLong()));
+    extra.finish();
+
+    // No trades row after the last trade replay produced (those before it are each one of its trades).
+    extra.prepare(QStringLiteral("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM trades WHERE id > ?"));
+    extra.addBindValue(asSigned(checkedTrades));
+    if (!extra.exec() || !extra.next())
+        return unexpected(sqlError(QStringLiteral("reading the trades"), extra.lastError()));
+    if (const qint64 count = extra.value(0).toLongLong(); count > 0)
+        return unexpected(QStringLiteral("the trades table holds rows after trade %1, the last the journal produces: "
+                                         "%2 of them, up to trades row %3")
+                              .arg(checkedTrades)
                               .arg(count)
                               .arg(extra.value(1).toLongLong()));
     extra.finish();

@@ -33,6 +33,9 @@ enum class Damage {
     SnapshotStateHash,
     ForeignSnapshot,
     SnapshotPastTheEnd,
+    TradePrice,
+    TradeMissing,
+    TradeExtra,
     BalanceChanged,
     BalanceMissing,
     OpenOrderRemaining,
@@ -91,6 +94,21 @@ QByteArray flipped(QByteArray payload, qsizetype index)
     const qsizetype at = index < 0 ? payload.size() + index : index;
     payload[at] = static_cast<char>(~payload[at]);
     return payload;
+}
+
+// How many trades `batches` journal, and the id of the last: counted from their TradeExecuted events.
+std::pair<std::size_t, TradeId> tradesOf(const std::vector<JournalBatch> &batches)
+{
+    std::pair<std::size_t, TradeId> trades{0, 0};
+    for (const JournalBatch &batch : batches) {
+        for (const Event &event : batch.events) {
+            if (const auto *trade = std::get_if<TradeExecuted>(&event.body)) {
+                ++trades.first;
+                trades.second = trade->trade;
+            }
+        }
+    }
+    return trades;
 }
 
 // A digest of everything the database holds: SQLite's file and write-ahead log byte for byte; every table of
@@ -160,6 +178,9 @@ private slots:
         QCOMPARE(report->commands, std::size_t(history.end.commandSeq));
         QCOMPARE(report->events, std::size_t(history.end.eventSeq));
         QCOMPARE(report->snapshots, std::size_t(snapshots));
+        QCOMPARE(report->trades, tradesOf(history.batches).first);
+        QVERIFY(report->trades > 0);
+        QCOMPARE(qint64(report->trades), scalar(db, QStringLiteral("SELECT COUNT(*) FROM trades")));
         QCOMPARE(report->position.commandSeq, history.end.commandSeq);
         QCOMPARE(report->position.eventSeq, history.end.eventSeq);
         QCOMPARE(report->stateHash, history.finalHash);
@@ -188,9 +209,10 @@ private slots:
         QCOMPARE(seen.back().snapshots, std::size_t(snapshots));
 
         const double seconds = std::max<double>(double(report->elapsed.count()), 1.0) / 1000;
-        qInfo("verified %zu commands, %zu events, %zu snapshots, %zu open orders, %zu balance rows in %lld ms: "
-              "%.0f commands/s, %.0f events/s",
-              report->commands, report->events, report->snapshots, report->openOrders, report->balanceRows,
+        qInfo("verified %zu commands, %zu events, %zu snapshots, %zu trades, %zu open orders, %zu balance rows in "
+              "%lld ms: %.0f commands/s, %.0f events/s",
+              report->commands, report->events, report->snapshots, report->trades, report->openOrders,
+              report->balanceRows,
               qint64(report->elapsed.count()), double(report->commands) / seconds, double(report->events) / seconds);
     }
 
@@ -206,6 +228,7 @@ private slots:
         QCOMPARE(report->commands, std::size_t(0));
         QCOMPARE(report->events, std::size_t(0));
         QCOMPARE(report->snapshots, std::size_t(0));
+        QCOMPARE(report->trades, std::size_t(0));
         QCOMPARE(report->openOrders, std::size_t(0));
         QCOMPARE(report->balanceRows, std::size_t(0));
         QCOMPARE(report->stateHash, Sequencer().stateHash());
@@ -227,6 +250,9 @@ private slots:
             {"the first snapshot's state_hash changed", Damage::SnapshotStateHash},
             {"the first snapshot replaced by the second, checksum recomputed", Damage::ForeignSnapshot},
             {"a snapshot after the last command", Damage::SnapshotPastTheEnd},
+            {"a trades row's price changed", Damage::TradePrice},
+            {"a trades row deleted", Damage::TradeMissing},
+            {"a trades row after the last trade", Damage::TradeExtra},
             {"a balances row changed", Damage::BalanceChanged},
             {"a balances row deleted", Damage::BalanceMissing},
             {"an open order's remaining changed", Damage::OpenOrderRemaining},
@@ -368,6 +394,48 @@ private slots:
                            .arg(history.end.commandSeq + 5)
                            .arg(history.end.commandSeq);
             break;
+        case Damage::TradePrice:
+        case Damage::TradeMissing: {
+            // A trades row halfway through the table: its id, the event that wrote it, its price.
+            const qint64 trades = scalar(db, QStringLiteral("SELECT COUNT(*) FROM trades"));
+            QVERIFY(trades > 100);
+            const QVariantList trade = row(db, QStringLiteral("SELECT id, seq, price FROM trades ORDER BY id LIMIT 1 "
+                                                              "OFFSET %1")
+                                                   .arg(trades / 2));
+            QCOMPARE(trade.size(), 3);
+            if (damage == Damage::TradePrice) {
+                failed = run(db, QStringLiteral("UPDATE trades SET price = price + 1 WHERE id = ?"), {trade[0]});
+                expected = QStringLiteral("trades row %1 is not the trade event %2 produced: its price is %3 in the "
+                                          "table, %4 in the journal")
+                               .arg(trade[0].toLongLong())
+                               .arg(trade[1].toLongLong())
+                               .arg(amount(trade[2].toLongLong() + 1), amount(trade[2].toLongLong()));
+            } else {
+                failed = run(db, QStringLiteral("DELETE FROM trades WHERE id = ?"), {trade[0]});
+                expected = QStringLiteral("trade %1 of event %2 has no trades row")
+                               .arg(trade[0].toLongLong())
+                               .arg(trade[1].toLongLong());
+            }
+            recoveryMisses = true;
+            break;
+        }
+        case Damage::TradeExtra: {
+            const TradeId last = tradesOf(history.batches).second;
+            QVERIFY(last > 0);
+            failed = run(db,
+                         QStringLiteral("INSERT INTO trades(id, instrument_id, price, quantity, taker_side, "
+                                        "maker_order_id, taker_order_id, maker_user_id, taker_user_id, seq, time_ns) "
+                                        "SELECT id + 1, instrument_id, price, quantity, taker_side, maker_order_id, "
+                                        "taker_order_id, maker_user_id, taker_user_id, seq, time_ns FROM trades "
+                                        "WHERE id = ?"),
+                         {qint64(last)});
+            expected = QStringLiteral("the trades table holds rows after trade %1, the last the journal produces: 1 "
+                                      "of them, up to trades row %2")
+                           .arg(last)
+                           .arg(last + 1);
+            recoveryMisses = true;
+            break;
+        }
         case Damage::BalanceChanged: {
             const QVariantList balance = row(db, QStringLiteral("SELECT user_id, asset_id, available, reserved FROM "
                                                                 "balances WHERE available > 0 ORDER BY user_id, "
