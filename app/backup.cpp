@@ -250,14 +250,43 @@ const BackupFile *BackupManifest::file(QLatin1StringView name) const
     return nullptr;
 }
 
+Expected<sql::Connection, OperationError> openVenueDatabase(const Options &options, QStringView purpose)
+{
+    const sql::DatabaseUrl &url = options.database;
+    if (url.driver == sql::DatabaseUrl::Driver::Sqlite && !QFileInfo(url.path).isFile())
+        return unexpected(OperationError(QStringLiteral("there is no venue database at %1").arg(quoted(url.path)), 2));
+    Expected<sql::Connection, QString> connection = sql::ConnectionFactory(url).open(purpose);
+    if (!connection)
+        return unexpected(OperationError(connection.error(), 2));
+    const Expected<sql::MigrationSet, QString> migrations = sql::MigrationSet::builtIn(url.driver);
+    if (!migrations)
+        return unexpected(OperationError(migrations.error(), 2));
+    const Expected<int, QString> schema = sql::schemaVersion(*connection, *migrations);
+    if (!schema)
+        return unexpected(OperationError(url.toString() + QStringLiteral(": ") + schema.error(), 2));
+    if (*schema == 0)
+        return unexpected(OperationError(QStringLiteral("%1 holds no venue (it has no schema)").arg(url.toString()), 2));
+    if (*schema != migrations->latestVersion())
+        return unexpected(OperationError(QStringLiteral("%1: the schema is at version %2 and this bourse's is %3: start "
+                                                        "this bourse on it once to migrate it, or use the bourse that "
+                                                        "runs it")
+                                             .arg(url.toString())
+                                             .arg(*schema)
+                                             .arg(migrations->latestVersion()),
+                                         2));
+    return std::move(connection.value());
+}
+
 Expected<BackupReport, OperationError> backupVenue(const Options &options, const QString &destination)
 {
     QElapsedTimer timer;
     timer.start();
     const sql::DatabaseUrl &url = options.database;
     const bool sqlite = url.driver == sql::DatabaseUrl::Driver::Sqlite;
-    if (sqlite && !QFileInfo(url.path).isFile())
-        return unexpected(OperationError(QStringLiteral("there is no venue database at %1").arg(quoted(url.path)), 2));
+    // The venue first: nothing is made for a backup of a venue that is not there.
+    Expected<sql::Connection, OperationError> venue = openVenueDatabase(options, u"backup");
+    if (!venue)
+        return unexpected(venue.error());
 
     // The destination: a new directory, or an empty one. Whatever this makes goes again if the backup fails.
     const QFileInfo target(destination);
@@ -296,50 +325,35 @@ Expected<BackupReport, OperationError> backupVenue(const Options &options, const
     manifest.createdAt = QDateTime::currentDateTimeUtc();
     manifest.driver = url.driver;
 
+    // openVenueDatabase() saw this bourse's schema.
     const Expected<sql::MigrationSet, QString> migrations = sql::MigrationSet::builtIn(url.driver);
     if (!migrations)
         return unexpected(migrations.error());
+    manifest.schemaVersion = migrations->latestVersion();
     const QString databaseFile = sqlite ? QString(kSqliteName) : QString(kDumpName);
     {
-        Expected<sql::Connection, QString> connection = sql::ConnectionFactory(url).open(u"backup");
-        if (!connection)
-            return unexpected(OperationError(connection.error(), 2));
         // PostgreSQL: one snapshot for everything, the dump and the check of the journal.
         QString snapshot;
         if (!sqlite) {
             if (std::optional<QString> error =
-                    connection->execute(QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
+                    venue->execute(QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")))
                 return unexpected(url.toString() + QStringLiteral(": ") + *error);
             // The transaction waits idle while pg_dump works, and the check reads the whole journal: neither
             // may be cut short by the server's timeouts.
             for (const char *setting : {"idle_in_transaction_session_timeout", "statement_timeout"}) {
                 if (std::optional<QString> error =
-                        connection->execute(QStringLiteral("SET LOCAL %1 = 0").arg(QLatin1StringView(setting))))
+                        venue->execute(QStringLiteral("SET LOCAL %1 = 0").arg(QLatin1StringView(setting))))
                     return unexpected(url.toString() + QStringLiteral(": ") + *error);
             }
-            QSqlQuery exported(connection->database());
+            QSqlQuery exported(venue->database());
             if (!exported.exec(QStringLiteral("SELECT pg_export_snapshot()")) || !exported.next())
                 return unexpected(url.toString() + QStringLiteral(": cannot export a snapshot"));
             snapshot = exported.value(0).toString();
         }
-        const Expected<int, QString> schema = sql::schemaVersion(*connection, *migrations);
-        if (!schema)
-            return unexpected(OperationError(url.toString() + QStringLiteral(": ") + schema.error(), 2));
-        if (*schema == 0)
-            return unexpected(OperationError(QStringLiteral("%1 holds no venue (it has no schema)").arg(url.toString()), 2));
-        if (*schema < migrations->latestVersion())
-            return unexpected(OperationError(QStringLiteral("%1: the schema is at version %2 and this bourse's is %3: "
-                                                            "back it up with the bourse that runs it, or start this "
-                                                            "one on it once to migrate it")
-                                                 .arg(url.toString())
-                                                 .arg(*schema)
-                                                 .arg(migrations->latestVersion()),
-                                             2));
-        manifest.schemaVersion = *schema;
 
         if (sqlite) {
             if (std::optional<QString> error =
-                    sql::sqliteBackup(connection->database(), directory.filePath(databaseFile)))
+                    sql::sqliteBackup(venue->database(), directory.filePath(databaseFile)))
                 return unexpected(url.toString() + QStringLiteral(": ") + *error);
         } else {
             if (std::optional<QString> error = runPostgreSqlTool(
@@ -351,12 +365,12 @@ Expected<BackupReport, OperationError> backupVenue(const Options &options, const
                 return unexpected(*error);
             // The journal as the dump holds it: the same snapshot.
             const Expected<sql::VerifyReport, QString> check =
-                checkedJournal(connection->database(), url.toString(), sql::ReadView::Callers);
+                checkedJournal(venue->database(), url.toString(), sql::ReadView::Callers);
             if (!check)
                 return unexpected(check.error());
             manifest.journal = check->position;
             manifest.stateHash = check->stateHash;
-            if (std::optional<QString> error = connection->execute(QStringLiteral("COMMIT")))
+            if (std::optional<QString> error = venue->execute(QStringLiteral("COMMIT")))
                 return unexpected(url.toString() + QStringLiteral(": ") + *error);
         }
     }

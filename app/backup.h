@@ -14,6 +14,7 @@
 // process: nothing here runs inside a serving venue.
 #pragma once
 
+#include "connection.h"
 #include "database_url.h"
 #include "expected.h"
 #include "journal.h"
@@ -69,6 +70,11 @@ struct OperationError
     QString message;
     int exitCode = 1;
 };
+
+// The database of the venue `options` name, for a command that reads or writes it beside (or instead of) a
+// running venue: reachable, holding a venue, at this bourse's schema (a command never migrates it). SQLite's
+// file must exist already: opening would create an empty one. Every refusal has exit status 2.
+Expected<sql::Connection, OperationError> openVenueDatabase(const Options &options, QStringView purpose);
 
 struct BackupReport
 {

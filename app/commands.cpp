@@ -3,14 +3,12 @@
 #include "accounts.h"
 #include "backup.h"
 #include "connection.h"
-#include "migrations.h"
 #include "password_hasher.h"
 #include "venue_service.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
-#include <QFileInfo>
 #include <QLocale>
 
 #include <csignal>
@@ -51,33 +49,6 @@ QString sizeText(qint64 bytes)
 QString secondsText(qint64 milliseconds)
 {
     return QString::number(double(milliseconds) / 1000.0, 'f', milliseconds < 10'000 ? 2 : 1) + QStringLiteral(" s");
-}
-
-// A database the command reads or writes beside (or instead of) a running venue: reachable, holding a venue,
-// at this bourse's schema. SQLite's file must exist already: opening would create an empty one.
-Expected<sql::Connection, QString> openVenueDatabase(const Options &options, QStringView purpose)
-{
-    const sql::DatabaseUrl &url = options.database;
-    if (url.driver == sql::DatabaseUrl::Driver::Sqlite && !QFileInfo(url.path).isFile())
-        return unexpected(QStringLiteral("there is no venue database at \"%1\"").arg(url.path));
-    Expected<sql::Connection, QString> connection = sql::ConnectionFactory(url).open(purpose);
-    if (!connection)
-        return connection;
-    const Expected<sql::MigrationSet, QString> migrations = sql::MigrationSet::builtIn(url.driver);
-    if (!migrations)
-        return unexpected(migrations.error());
-    const Expected<int, QString> schema = sql::schemaVersion(*connection, *migrations);
-    if (!schema)
-        return unexpected(url.toString() + QStringLiteral(": ") + schema.error());
-    if (*schema == 0)
-        return unexpected(QStringLiteral("%1 holds no venue (it has no schema)").arg(url.toString()));
-    if (*schema != migrations->latestVersion())
-        return unexpected(QStringLiteral("%1: the schema is at version %2 and this bourse's is %3: start this bourse "
-                                         "on it once to migrate it, or use the bourse that runs it")
-                              .arg(url.toString())
-                              .arg(*schema)
-                              .arg(migrations->latestVersion()));
-    return connection;
 }
 
 int configCheck(const Invocation &invocation)
@@ -141,9 +112,9 @@ int restore(const Invocation &invocation)
 
 int verify(const Invocation &invocation)
 {
-    Expected<sql::Connection, QString> connection = openVenueDatabase(invocation.options, u"verify");
+    Expected<sql::Connection, OperationError> connection = openVenueDatabase(invocation.options, u"verify");
     if (!connection)
-        return fail(invocation.action, connection.error(), kExitBadUsage);
+        return fail(invocation.action, connection.error().message, connection.error().exitCode);
     const QString database = invocation.options.database.toString();
     const Expected<sql::VerifyReport, QString> report = sql::verifyJournal(connection->database());
     if (!report && sql::isReadFailure(report.error()))
@@ -237,9 +208,9 @@ int resetPasswordCommand(const Invocation &invocation)
 {
     // Checked before a password is asked for: a typo in the username should not cost a prompt.
     {
-        Expected<sql::Connection, QString> connection = openVenueDatabase(invocation.options, u"admin");
+        Expected<sql::Connection, OperationError> connection = openVenueDatabase(invocation.options, u"admin");
         if (!connection)
-            return fail(invocation.action, connection.error(), kExitBadUsage);
+            return fail(invocation.action, connection.error().message, connection.error().exitCode);
         const auto user = sql::findUserByName(connection->database(), invocation.operand);
         if (!user)
             return fail(invocation.action, user.error());
@@ -268,9 +239,9 @@ Expected<PasswordReset, QString> resetPassword(const Options &options, const QSt
 {
     if (std::optional<QString> problem = server::passwordProblem(password))
         return unexpected(*problem);
-    Expected<sql::Connection, QString> connection = openVenueDatabase(options, u"admin");
+    Expected<sql::Connection, OperationError> connection = openVenueDatabase(options, u"admin");
     if (!connection)
-        return unexpected(connection.error());
+        return unexpected(connection.error().message);
     QSqlDatabase &db = connection->database();
     const auto user = sql::findUserByName(db, username);
     if (!user)
