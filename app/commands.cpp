@@ -27,17 +27,10 @@ constexpr int kExitDone = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitBadUsage = 2;
 
-void print(FILE *stream, const QString &text)
-{
-    const QByteArray bytes = text.toUtf8() + '\n';
-    std::fwrite(bytes.constData(), 1, static_cast<std::size_t>(bytes.size()), stream);
-    std::fflush(stream);
-}
-
 // "bourse backup: ..." on stderr; the status to exit with.
 int fail(Invocation::Action action, const QString &message, int status = kExitFailed)
 {
-    print(stderr, QStringLiteral("bourse %1: %2").arg(commandName(action), message));
+    printLine(stderr, QStringLiteral("bourse %1: %2").arg(commandName(action), message));
     return status;
 }
 
@@ -55,12 +48,12 @@ int configCheck(const Invocation &invocation)
 {
     const QStringList problems = checkConfigFile(invocation.operand, QDir::currentPath());
     if (problems.isEmpty()) {
-        print(stdout, QStringLiteral("%1: valid").arg(invocation.operand));
+        printLine(stdout, QStringLiteral("%1: valid").arg(invocation.operand));
         return kExitDone;
     }
     for (const QString &problem : problems)
-        print(stderr, problem);
-    print(stderr, QStringLiteral("bourse config check: %1: %2 problem%3")
+        printLine(stderr, problem);
+    printLine(stderr, QStringLiteral("bourse config check: %1: %2 problem%3")
                       .arg(invocation.operand)
                       .arg(problems.size())
                       .arg(problems.size() == 1 ? QString() : QStringLiteral("s")));
@@ -73,14 +66,14 @@ int backup(const Invocation &invocation)
     if (!report)
         return fail(invocation.action, report.error().message, report.error().exitCode);
     const BackupManifest &manifest = report->manifest;
-    print(stdout, QStringLiteral("backed up %1 to %2").arg(invocation.options.database.toString(), report->directory));
+    printLine(stdout, QStringLiteral("backed up %1 to %2").arg(invocation.options.database.toString(), report->directory));
     for (const BackupFile &file : manifest.files)
-        print(stdout, QStringLiteral("  %1  %2  sha256 %3").arg(file.name, -22).arg(sizeText(file.bytes), 10).arg(file.sha256));
-    print(stdout, QStringLiteral("  journal: command %1, event %2, state hash %3 (replayed and checked)")
+        printLine(stdout, QStringLiteral("  %1  %2  sha256 %3").arg(file.name, -22).arg(sizeText(file.bytes), 10).arg(file.sha256));
+    printLine(stdout, QStringLiteral("  journal: command %1, event %2, state hash %3 (replayed and checked)")
                       .arg(manifest.journal.commandSeq)
                       .arg(manifest.journal.eventSeq)
                       .arg(sql::formatStateHash(manifest.stateHash)));
-    print(stdout, QStringLiteral("  took %1").arg(secondsText(report->milliseconds)));
+    printLine(stdout, QStringLiteral("  took %1").arg(secondsText(report->milliseconds)));
     return kExitDone;
 }
 
@@ -90,23 +83,23 @@ int restore(const Invocation &invocation)
     if (!report)
         return fail(invocation.action, report.error().message, report.error().exitCode);
     const BackupManifest &manifest = report->manifest;
-    print(stdout, QStringLiteral("restored %1 (made %2 by bourse %3) into %4")
+    printLine(stdout, QStringLiteral("restored %1 (made %2 by bourse %3) into %4")
                       .arg(invocation.operand, manifest.createdAt.toString(Qt::ISODate), manifest.bourseVersion,
                            report->database));
-    print(stdout, QStringLiteral("  journal: command %1, event %2, state hash %3 (replayed and checked)")
+    printLine(stdout, QStringLiteral("  journal: command %1, event %2, state hash %3 (replayed and checked)")
                       .arg(manifest.journal.commandSeq)
                       .arg(manifest.journal.eventSeq)
                       .arg(sql::formatStateHash(manifest.stateHash)));
     if (report->schemaFrom != report->schemaTo)
-        print(stdout, QStringLiteral("  schema migrated from version %1 to %2").arg(report->schemaFrom).arg(report->schemaTo));
+        printLine(stdout, QStringLiteral("  schema migrated from version %1 to %2").arg(report->schemaFrom).arg(report->schemaTo));
     for (const QString &path : report->installed)
-        print(stdout, QStringLiteral("  installed %1").arg(path));
+        printLine(stdout, QStringLiteral("  installed %1").arg(path));
     for (const QString &path : report->keptAside)
-        print(stdout, QStringLiteral("  kept aside %1").arg(path));
+        printLine(stdout, QStringLiteral("  kept aside %1").arg(path));
     if (!report->configInBackup.isEmpty())
-        print(stdout, QStringLiteral("  the backup's config file was not installed; compare it with yours: %1")
+        printLine(stdout, QStringLiteral("  the backup's config file was not installed; compare it with yours: %1")
                           .arg(report->configInBackup));
-    print(stdout, QStringLiteral("  took %1").arg(secondsText(report->milliseconds)));
+    printLine(stdout, QStringLiteral("  took %1").arg(secondsText(report->milliseconds)));
     return kExitDone;
 }
 
@@ -127,21 +120,21 @@ int verify(const Invocation &invocation)
                     QStringLiteral("%1: %2; the venue's data is damaged: restore it from a backup taken before the "
                                    "damage (bourse restore)")
                         .arg(database, report.error()));
-    print(stdout, QStringLiteral("%1: sound").arg(database));
-    print(stdout, QStringLiteral("  journal    %1 commands replayed from the first, %2 events and %3 snapshots checked")
+    printLine(stdout, QStringLiteral("%1: sound").arg(database));
+    printLine(stdout, QStringLiteral("  journal    %1 commands replayed from the first, %2 events and %3 snapshots checked")
                       .arg(report->commands)
                       .arg(report->events)
                       .arg(report->snapshots));
-    print(stdout, QStringLiteral("  ends at    command %1, event %2, state hash %3")
+    printLine(stdout, QStringLiteral("  ends at    command %1, event %2, state hash %3")
                       .arg(report->position.commandSeq)
                       .arg(report->position.eventSeq)
                       .arg(sql::formatStateHash(report->stateHash)));
-    print(stdout, QStringLiteral("  matches    %1 open orders, %2 balances of %3 accounts and %4 trades in the tables")
+    printLine(stdout, QStringLiteral("  matches    %1 open orders, %2 balances of %3 accounts and %4 trades in the tables")
                       .arg(report->openOrders)
                       .arg(report->balanceRows)
                       .arg(report->accounts)
                       .arg(report->trades));
-    print(stdout, QStringLiteral("  took       %1").arg(secondsText(report->elapsed.count())));
+    printLine(stdout, QStringLiteral("  took       %1").arg(secondsText(report->elapsed.count())));
     return kExitDone;
 }
 
@@ -226,9 +219,9 @@ int resetPasswordCommand(const Invocation &invocation)
                       QStringLiteral("command line") + (osUser.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(osUser)));
     if (!reset)
         return fail(invocation.action, reset.error());
-    print(stdout, QStringLiteral("the password of %1 is set; the user's sessions have ended").arg(reset->username));
+    printLine(stdout, QStringLiteral("the password of %1 is set; the user's sessions have ended").arg(reset->username));
     if (!reset->active)
-        print(stdout, QStringLiteral("note: %1 is disabled; an admin can enable the account").arg(reset->username));
+        printLine(stdout, QStringLiteral("note: %1 is disabled; an admin can enable the account").arg(reset->username));
     return kExitDone;
 }
 
@@ -271,6 +264,13 @@ Expected<PasswordReset, QString> resetPassword(const Options &options, const QSt
         !audited)
         return unexpected(QStringLiteral("the password is set, but the audit log could not record it: ") + audited.error());
     return PasswordReset{static_cast<std::int64_t>((*updated)->id), (*updated)->username, (*updated)->active};
+}
+
+void printLine(FILE *stream, const QString &text)
+{
+    const QByteArray bytes = text.toUtf8() + '\n';
+    std::fwrite(bytes.constData(), 1, static_cast<std::size_t>(bytes.size()), stream);
+    std::fflush(stream);
 }
 
 int runCommand(const Invocation &invocation)

@@ -11,11 +11,15 @@
 #include <QString>
 
 #include <cstdint>
+#include <cstdio>
 
 namespace bourse::app {
 
 // Runs the command `invocation` names (not Run, Help or Version).
 int runCommand(const Invocation &invocation);
+
+// `text` and a newline on `stream` (stdout, stderr), flushed at once: what bourse says outside its log.
+void printLine(FILE *stream, const QString &text);
 
 struct PasswordReset
 {

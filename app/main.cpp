@@ -38,14 +38,6 @@ namespace {
 constexpr int kExitBadUsage = 2;
 constexpr int kExitFailure = 1;
 
-void printLine(FILE *stream, const QString &text)
-{
-    const QByteArray bytes = text.toUtf8();
-    std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stream);
-    std::fputc('\n', stream);
-    std::fflush(stream);
-}
-
 // Whether an X server answers at `display` (":0", "unix:1.0", "host:10.0"): its socket accepts a connection.
 // What went wrong, if not.
 std::optional<QString> probeX11Display(const QString &display)
